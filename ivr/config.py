@@ -1,0 +1,57 @@
+"""Settings from the environment (IVR_*, TWILIO_AUTH_TOKEN). Nothing is read at import."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+from zoneinfo import ZoneInfo
+
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def bundled_dir(name: str) -> Path:
+    """The bundled `data/` or `prompts/`: inside the installed package (a `pip install .` puts
+    them at ivr/data, ivr/prompts), or beside it in a source checkout or editable install."""
+    installed = _PACKAGE_DIR / name
+    return installed if installed.is_dir() else _PACKAGE_DIR.parent / name
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    prompts_dir: Path
+    auth_token: str | None
+    public_url: str | None  # e.g. https://helpline.example.org, when behind a proxy
+    now: str | None  # IVR_NOW: pins the clock for demos and tests
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        return cls(
+            data_dir=Path(env["IVR_DATA_DIR"]) if env.get("IVR_DATA_DIR") else bundled_dir("data"),
+            prompts_dir=Path(env["IVR_PROMPTS_DIR"]) if env.get("IVR_PROMPTS_DIR") else bundled_dir("prompts"),
+            auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+            public_url=(env.get("IVR_PUBLIC_URL") or "").rstrip("/") or None,
+            now=env.get("IVR_NOW") or None,
+        )
+
+
+class TimeFormatError(ValueError):
+    pass
+
+
+def parse_instant(text: str, zone: ZoneInfo) -> dt.datetime:
+    """ISO 8601 with offset or Z; a naive time is read as wall time in `zone` (the directory's)."""
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise TimeFormatError(
+            f"{text!r} is not a time; expected ISO 8601 like 2026-11-24T15:30, "
+            "2026-11-24T15:30+01:00 or 2026-11-24T14:30Z"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value

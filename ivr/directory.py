@@ -1,0 +1,99 @@
+"""The hotline directory as frozen, validated data. Built by `loading`, read by `schedule`."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Mapping
+from zoneinfo import ZoneInfo
+
+AUDIENCES: tuple[str, ...] = ("young_person", "parent", "adult", "supporter")
+ANYONE = "anyone"  # the order for key 0: connect without asking who is calling
+DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MINUTES_PER_DAY = 24 * 60
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Local wall-clock minutes since midnight, half-open; `end` may exceed 1440 (crosses midnight)."""
+
+    start: int
+    end: int
+
+    def label(self) -> str:
+        end = self.end % MINUTES_PER_DAY if self.end != MINUTES_PER_DAY else self.end
+        return f"{_hhmm(self.start)}-{_hhmm(end)}"
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@dataclass(frozen=True)
+class Closure:
+    first: dt.date
+    last: dt.date  # inclusive
+    reason: str
+
+    def covers(self, day: dt.date) -> bool:
+        return self.first <= day <= self.last
+
+
+@dataclass(frozen=True)
+class ExtraOpening:
+    day: dt.date
+    interval: Interval  # never crosses midnight
+    reason: str
+
+
+@dataclass(frozen=True)
+class Line:
+    """A phone line the service may forward a caller to."""
+
+    id: str
+    name: Mapping[str, str]  # language -> name
+    phone: str  # E.164, what is dialled
+    spoken: str  # the printed grouping, read digit by digit
+    serves: frozenset[str]
+    timezone: ZoneInfo
+    # weekly[d]: intervals starting on weekday d (0 = Monday), as written in the file
+    weekly: tuple[tuple[Interval, ...], ...]
+    closed_on_public_holidays: bool = True
+    holiday_country: str = "DE"
+    holiday_subdivision: str | None = None
+    closures: tuple[Closure, ...] = ()
+    extra_openings: tuple[ExtraOpening, ...] = ()
+    languages: tuple[str, ...] = ()
+    free_of_charge: bool | None = None
+    anonymous: bool | None = None
+    web: str | None = None
+    email: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Named to callers, never dialled: online advice, removal services, reporting offices, 110/112."""
+
+    id: str
+    kind: str  # online | removal | reporting | emergency
+    name: Mapping[str, str]
+    serves: frozenset[str]
+    web: str | None = None
+    phone: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Directory:
+    timezone: ZoneInfo
+    lines: tuple[Line, ...]
+    best_fit: Mapping[str, tuple[str, ...]]  # audience (or "anyone") -> line ids, best first
+    resources: tuple[Resource, ...] = ()
+    by_id: Mapping[str, Line] = field(default_factory=dict)
+
+    def line(self, line_id: str) -> Line:
+        return self.by_id[line_id]
+
+    def ranked(self, audience: str) -> tuple[Line, ...]:
+        """Every line that serves `audience`, best fit first (open or not)."""
+        return tuple(self.by_id[i] for i in self.best_fit[audience])

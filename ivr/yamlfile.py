@@ -1,0 +1,86 @@
+"""Reading one YAML file into plain data plus a map from key paths to line numbers.
+
+The line map lets every configuration problem point the operator at the exact line."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+
+
+@dataclass
+class YamlDoc:
+    """Parsed YAML plus where each key path sits; collects problems while it is validated."""
+
+    file: str
+    data: Any
+    lines: dict[str, int]
+    errors: list[ConfigError] = field(default_factory=list)
+
+    def problem(self, path: str, message: str) -> None:
+        self.errors.append(ConfigError(self.file, path, message, self.line_of(path)))
+
+    def line_of(self, path: str) -> int | None:
+        # fall back to the nearest enclosing key that has a known line
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = _parent(path)
+        return None
+
+
+def _parent(path: str) -> str:
+    cut = max(path.rfind("."), path.rfind("["))
+    return path[:cut] if cut > 0 else ""
+
+
+def join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def read_yaml(path: Path, label: str) -> YamlDoc:
+    """Parse `path`; syntax errors become one ConfigError naming the line, never a traceback."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        doc = YamlDoc(label, None, {})
+        doc.problem("", f"cannot be read ({exc.strerror or exc}); expected a readable YAML file")
+        return doc
+    except UnicodeDecodeError:
+        doc = YamlDoc(label, None, {})
+        doc.problem("", "is not UTF-8 text; expected a YAML file saved as UTF-8")
+        return doc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        what = getattr(exc, "problem", None) or str(exc)
+        doc = YamlDoc(label, None, {})
+        line = mark.line + 1 if mark is not None else None
+        doc.errors.append(ConfigError(label, "", f"is not valid YAML: {what}", line))
+        return doc
+    lines: dict[str, int] = {}
+    if node is not None:
+        _index(node, "", lines)
+    return YamlDoc(label, data, lines)
+
+
+def _index(node: yaml.Node, path: str, out: dict[str, int]) -> None:
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = join(path, str(key_node.value))
+            out[child] = key_node.start_mark.line + 1
+            _index(value_node, child, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            child = join(path, i)
+            out[child] = item.start_mark.line + 1
+            _index(item, child, out)
