@@ -1,20 +1,31 @@
-"""The only place configuration files are read: YAML -> validated, frozen objects."""
+"""The only place configuration files are read: YAML -> validated, frozen objects.
+
+Everything is checked before anything is used, and every problem is reported at once."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
+from .call_loader import build_menu, build_prompts, check_prompts_cover
 from .directory import Directory
 from .directory_loader import build_directory
 from .errors import ConfigError, ConfigInvalid
-from .yamlfile import read_yaml
+from .menu import Menu
+from .prompts import Prompts
+from .schedule import OpenIndex
+from .yamlfile import YamlDoc, read_yaml
 
 HOTLINES_FILE = "hotlines.yaml"
+MENU_FILE = "menu.yaml"
 
 
 @dataclass(frozen=True)
 class Config:
     directory: Directory
+    menu: Menu
+    prompts: Mapping[str, Prompts]
+    index: OpenIndex = field(compare=False)
 
 
 def _label(path: Path) -> str:
@@ -25,9 +36,42 @@ def _label(path: Path) -> str:
         return str(path)
 
 
+def _read(path: Path) -> YamlDoc:
+    return read_yaml(path, _label(path))
+
+
+def _raise_if(docs: list[YamlDoc]) -> None:
+    errors: list[ConfigError] = [error for doc in docs for error in doc.errors]
+    if errors:
+        raise ConfigInvalid(errors)
+
+
 def load_directory(data_dir: Path) -> Directory:
-    doc = read_yaml(data_dir / HOTLINES_FILE, _label(data_dir / HOTLINES_FILE))
+    doc = _read(data_dir / HOTLINES_FILE)
     directory = build_directory(doc) if not doc.errors else None
-    if doc.errors or directory is None:
-        raise ConfigInvalid(doc.errors or [ConfigError(doc.file, "", "could not be loaded")])
+    _raise_if([doc])
+    assert directory is not None
     return directory
+
+
+def load_config(data_dir: Path, prompts_dir: Path) -> Config:
+    """Directory, menu and every language's prompts, cross-checked; ConfigInvalid lists all problems."""
+    hotlines_doc, menu_doc = _read(data_dir / HOTLINES_FILE), _read(data_dir / MENU_FILE)
+    directory = build_directory(hotlines_doc) if not hotlines_doc.errors else None
+    menu = build_menu(menu_doc) if not menu_doc.errors else None
+    docs = [hotlines_doc, menu_doc]
+    languages = menu.languages if menu else ("de", "en")
+    prompt_docs: dict[str, YamlDoc] = {}
+    prompts: dict[str, Prompts] = {}
+    for lang in languages:
+        doc = _read(prompts_dir / f"{lang}.yaml")
+        prompt_docs[lang] = doc
+        docs.append(doc)
+        built = build_prompts(doc, lang) if not doc.errors else None
+        if built:
+            prompts[lang] = built
+    if directory and menu:
+        check_prompts_cover(prompt_docs, prompts, menu, directory)
+    _raise_if(docs)
+    assert directory is not None and menu is not None
+    return Config(directory, menu, prompts, OpenIndex(directory))

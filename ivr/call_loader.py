@@ -1,0 +1,201 @@
+"""Validating `menu.yaml` and `prompts/<lang>.yaml` against each other and the directory."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .directory import ANYONE, AUDIENCES, Directory
+from .menu import ACTION_KINDS, ASK, CHOICE_KEYS, GLOBAL_KEYS, SHOW_KINDS, Action, Menu, Node
+from .prompts import COMMON_PLACEHOLDERS, FLOW_PROMPTS, ONLINE_PROMPT, Prompts, Voice
+from .speech import WORD_KEYS, placeholders
+from .yamlfile import YamlDoc, join
+
+# Nodes the flow goes to by itself: asking who calls, nothing open, every line failed.
+REQUIRED_NODES = ("who", "closed", "unreachable")
+_NODE_KEYS = {"say", "keys", "show", "offer_language"}
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2}-[A-Z]{2}$")
+
+
+def build_menu(doc: YamlDoc) -> Menu | None:
+    data = doc.data
+    if not isinstance(data, dict):
+        doc.problem("", "is not a mapping; expected start, languages and nodes")
+        return None
+    for key in data:
+        if key not in {"start", "languages", "nodes"}:
+            doc.problem(str(key), f"unknown key {key!r}; expected one of languages, nodes, start")
+    languages = data.get("languages")
+    if not isinstance(languages, list) or not languages or not all(
+            isinstance(x, str) and re.fullmatch(r"[a-z]{2}", x) for x in languages):
+        doc.problem("languages", f"{languages!r} is not a list of languages; expected e.g. [de, en]")
+        languages = ["de"]
+    raw_nodes = data.get("nodes")
+    if not isinstance(raw_nodes, dict) or not raw_nodes:
+        doc.problem("nodes", "has no nodes; expected a mapping of node names to nodes")
+        return None
+    nodes = {str(name): _node(doc, join("nodes", str(name)), str(name), raw, raw_nodes)
+             for name, raw in raw_nodes.items()}
+    start = data.get("start")
+    if start not in raw_nodes:
+        doc.problem("start", f"{start!r} is not a node; expected one of {', '.join(map(str, raw_nodes))}")
+    for name in REQUIRED_NODES:
+        if name not in raw_nodes:
+            doc.problem("nodes", f"has no {name!r} node; expected it, the call goes there by itself")
+    if not doc.errors:
+        _check_reachable(doc, str(start), nodes)
+    if doc.errors:
+        return None
+    return Menu(str(start), tuple(languages), nodes)
+
+
+def _node(doc: YamlDoc, path: str, name: str, raw: Any, all_nodes: dict) -> Node:
+    if not isinstance(raw, dict):
+        doc.problem(path, f"holds {raw!r}; expected a mapping with say and keys")
+        return Node(name, (), {})
+    for key in raw:
+        if key not in _NODE_KEYS:
+            doc.problem(join(path, str(key)), f"unknown key {key!r}; expected one of {', '.join(sorted(_NODE_KEYS))}")
+    say = raw.get("say", [])
+    if not isinstance(say, list) or not all(isinstance(s, str) and s for s in say):
+        doc.problem(join(path, "say"), f"{say!r} is not a list of prompt keys; expected e.g. [main.choices]")
+        say = []
+    show = raw.get("show")
+    if show is not None and show not in SHOW_KINDS:
+        doc.problem(join(path, "show"), f"{show!r} is not a dynamic part; expected one of {', '.join(SHOW_KINDS)}")
+        show = None
+    if not say and not show:
+        doc.problem(path, "says nothing; expected at least one prompt key in say")
+    keys: dict[str, Action] = {}
+    raw_keys = raw.get("keys", {})
+    if not isinstance(raw_keys, dict):
+        doc.problem(join(path, "keys"), f"{raw_keys!r} is not a mapping; expected keys 1-5 mapped to actions")
+        raw_keys = {}
+    for key, action in raw_keys.items():
+        key_path = join(join(path, "keys"), str(key))
+        key = str(key)
+        if key in GLOBAL_KEYS:
+            doc.problem(key_path, f"key {key!r} means the same everywhere (0 person, * main menu, # repeat); expected only 1-5 here")
+            continue
+        if key not in CHOICE_KEYS:
+            doc.problem(key_path, f"{key!r} is not a choice key; expected one of {', '.join(CHOICE_KEYS)}")
+            continue
+        parsed = _action(doc, key_path, action, all_nodes)
+        if parsed:
+            keys[key] = parsed
+    offer = raw.get("offer_language")
+    if offer is not None:
+        offer = str(offer)
+        if offer not in keys or keys[offer].kind != "language":
+            doc.problem(join(path, "offer_language"), f"{offer!r} is not a key of this node that switches language; expected one with {{language: next}}")
+            offer = None
+    return Node(name, tuple(say), keys, show, offer)
+
+
+def _action(doc: YamlDoc, path: str, raw: Any, all_nodes: dict) -> Action | None:
+    if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in ACTION_KINDS:
+        doc.problem(path, f"{raw!r} is not an action; expected one of {{goto: <node>}}, {{connect: <audience>}}, {{language: next}}")
+        return None
+    kind, target = next(iter(raw.items()))
+    target = str(target)
+    if kind == "goto" and target not in all_nodes:
+        doc.problem(path, f"goto {target!r} is not a node; expected one of {', '.join(map(str, all_nodes))}")
+        return None
+    if kind == "connect" and target not in (*AUDIENCES, ANYONE, ASK):
+        doc.problem(path, f"connect {target!r} is not an audience; expected one of {', '.join((*AUDIENCES, ANYONE, ASK))}")
+        return None
+    if kind == "language" and target != "next":
+        doc.problem(path, f"language {target!r} is not supported; expected next")
+        return None
+    return Action(kind, target)
+
+
+def _check_reachable(doc: YamlDoc, start: str, nodes: dict[str, Node]) -> None:
+    seen: set[str] = set()
+    todo = [start, *REQUIRED_NODES]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for action in nodes[name].keys.values():
+            if action.kind == "goto":
+                todo.append(action.target)
+    for name in nodes:
+        if name not in seen:
+            doc.problem(join("nodes", name), f"node {name!r} is unreachable; expected some node's keys to goto it")
+
+
+def build_prompts(doc: YamlDoc, lang: str) -> Prompts | None:
+    data = doc.data
+    if not isinstance(data, dict):
+        doc.problem("", "is not a mapping; expected voice, words and prompts")
+        return None
+    voice = data.get("voice")
+    language = name = ""
+    if not isinstance(voice, dict):
+        doc.problem("voice", f"{voice!r} is not a mapping; expected {{language: de-DE, voice: Polly.Vicki-Neural}}")
+    else:
+        language, name = voice.get("language", ""), voice.get("voice", "")
+        if not isinstance(language, str) or not _LANGUAGE_CODE.match(language):
+            doc.problem("voice.language", f"{language!r} is not a language code; expected e.g. de-DE")
+        if not isinstance(name, str) or not name.strip():
+            doc.problem("voice.voice", f"{name!r} is not a voice; expected e.g. Polly.Vicki-Neural")
+    words = data.get("words")
+    if not isinstance(words, dict):
+        doc.problem("words", f"{words!r} is not a mapping; expected {', '.join(WORD_KEYS)}")
+        words = {}
+    for key in WORD_KEYS:
+        if key not in words:
+            doc.problem("words", f"lacks {key!r}; expected all of {', '.join(WORD_KEYS)}")
+    for key, count in (("weekdays", 7), ("months", 12)):
+        value = words.get(key)
+        if key in words and (not isinstance(value, list) or len(value) != count):
+            doc.problem(join("words", key), f"{value!r} is not a list of {count} names; expected {count}")
+    texts = data.get("prompts")
+    if not isinstance(texts, dict):
+        doc.problem("prompts", f"{texts!r} is not a mapping; expected prompt keys mapped to sentences")
+        texts = {}
+    for key, text in texts.items():
+        if not isinstance(text, str) or not text.strip():
+            doc.problem(join("prompts", str(key)), f"{text!r} is not a sentence; expected text")
+            continue
+        try:
+            placeholders(text)
+        except ValueError as exc:
+            doc.problem(join("prompts", str(key)), f"{text!r} has broken braces ({exc}); expected {{name}} placeholders")
+    if doc.errors:
+        return None
+    clean = {str(k): " ".join(str(v).split()) for k, v in texts.items()}
+    return Prompts(lang, Voice(language, name), dict(words), clean)
+
+
+def check_prompts_cover(docs: dict[str, YamlDoc], prompts: dict[str, Prompts], menu: Menu,
+                        directory: Directory) -> None:
+    """Every language has every key the call needs, with the same placeholders as the first."""
+    needed: dict[str, frozenset[str]] = dict(FLOW_PROMPTS)
+    for node in menu.nodes.values():
+        for key in node.say:
+            needed.setdefault(key, frozenset())
+    for resource in directory.resources:
+        if resource.kind == "online":
+            needed[ONLINE_PROMPT.format(resource=resource.id)] = frozenset()
+    first = menu.languages[0]
+    for lang in menu.languages:
+        if lang not in prompts:
+            continue
+        doc, texts = docs[lang], prompts[lang].texts
+        for key, allowed in needed.items():
+            if key not in texts:
+                doc.problem("prompts", f"lacks {key!r}; expected a sentence for every prompt key the call uses")
+                continue
+            used = set(placeholders(texts[key]))
+            unknown = used - allowed - COMMON_PLACEHOLDERS
+            if unknown:
+                doc.problem(join("prompts", key), f"uses unknown placeholder {{{sorted(unknown)[0]}}}; expected only {{{'}, {'.join(sorted(allowed | COMMON_PLACEHOLDERS))}}}")
+            if lang != first and first in prompts and key in prompts[first].texts:
+                theirs = set(placeholders(prompts[first].texts[key]))
+                if used != theirs:
+                    doc.problem(join("prompts", key), f"has placeholders {sorted(used)}; expected the same as {first}.yaml: {sorted(theirs)}")
+        for key in texts:
+            if key not in needed:
+                doc.problem(join("prompts", key), f"{key!r} is never said; expected only keys used by menu.yaml or the call")

@@ -1,0 +1,53 @@
+"""Every sentence per language, and the keys and placeholders the call flow relies on."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+# Placeholders every prompt may use: the emergency numbers, read digit by digit.
+COMMON_PLACEHOLDERS = frozenset({"police", "emergency"})
+
+# Prompts the flow says by itself (menu nodes name the others), with the placeholders it fills.
+FLOW_PROMPTS: Mapping[str, frozenset[str]] = {
+    "greeting": frozenset(),
+    "language.offer": frozenset({"key"}),
+    "keys.common": frozenset(),
+    "key.unknown": frozenset({"key"}),
+    "connect.now": frozenset({"name"}),
+    "connect.busy": frozenset(),
+    "connect.no_answer": frozenset(),
+    "connect.failed": frozenset(),
+    "connect.next": frozenset(),
+    "connect.done": frozenset(),
+    "hotlines.open_now": frozenset(),
+    "hotlines.none_open": frozenset(),
+    "hotlines.line_open": frozenset({"name", "until", "number"}),
+    "hotlines.line_closed": frozenset({"name", "when", "number", "hours"}),
+    "closed.none_open": frozenset(),
+    "closed.next": frozenset({"when", "name", "number"}),
+    "closed.nothing_soon": frozenset(),
+    "unreachable.intro": frozenset(),
+    "unreachable.line": frozenset({"name", "number"}),
+    "goodbye": frozenset(),
+    "error.apology": frozenset(),
+    "error.line": frozenset({"name", "number", "hours"}),
+    "error.emergency": frozenset(),
+}
+ONLINE_PROMPT = "closed.online.{resource}"  # one per online resource, said when nothing is open
+
+
+@dataclass(frozen=True)
+class Voice:
+    language: str  # e.g. de-DE: without it Twilio reads German with an English voice
+    name: str  # e.g. Polly.Vicki-Neural
+
+
+@dataclass(frozen=True)
+class Prompts:
+    lang: str
+    voice: Voice
+    words: Mapping[str, object]
+    texts: Mapping[str, str]
+
+    def text(self, key: str) -> str:
+        return self.texts[key]

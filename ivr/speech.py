@@ -1,0 +1,182 @@
+"""Turning values into speakable pieces per language: phone numbers digit by digit in their
+printed groups, clock times as times, moments as "morgen um 9 Uhr", weekly hours as words.
+
+Pure: the words come from the language's prompts file, the instants from the caller of these
+functions."""
+from __future__ import annotations
+
+import datetime as dt
+import string
+from dataclasses import dataclass
+from typing import Mapping, Union
+
+from .directory import DAYS, MINUTES_PER_DAY, Interval
+
+
+@dataclass(frozen=True)
+class Digits:
+    """A phone number: read digit by digit, group by group, with a short pause between groups."""
+
+    groups: tuple[str, ...]
+
+
+Piece = Union[str, Digits]
+
+
+@dataclass(frozen=True)
+class Phone:
+    spoken: str  # the printed grouping, e.g. "0800 111 0 550"
+
+
+@dataclass(frozen=True)
+class Clock:
+    hour: int  # 0-24
+    minute: int
+
+
+@dataclass(frozen=True)
+class Moment:
+    """When something happens, relative to now: today, tomorrow, a weekday this week, or a date."""
+
+    relation: str  # today | tomorrow | weekday | date
+    weekday: int
+    day: int
+    month: int
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class WeeklyHours:
+    weekly: tuple[tuple[Interval, ...], ...]
+
+
+@dataclass(frozen=True)
+class Key:
+    key: str
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+Value = Union[Phone, Clock, Moment, WeeklyHours, Key, Text]
+
+WORD_KEYS = (
+    "weekdays", "months", "today", "tomorrow", "weekday", "date", "time_full_hour",
+    "time_minutes", "hours_range", "days_range", "list_and", "key_star", "key_hash",
+)
+
+
+def placeholders(template: str) -> tuple[str, ...]:
+    """The {names} used in a template, in order."""
+    return tuple(name for _, name, _, _ in string.Formatter().parse(template) if name is not None)
+
+
+def fill(template: str, args: Mapping[str, Value], words: Mapping[str, object]) -> tuple[Piece, ...]:
+    """The template as pieces of text and digit groups; adjacent text is joined."""
+    pieces: list[Piece] = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        if literal:
+            _add_text(pieces, literal)
+        if name is None:
+            continue
+        value = args[name]
+        if isinstance(value, Phone):
+            pieces.append(phone_digits(value.spoken))
+        else:
+            _add_text(pieces, as_text(value, words))
+    return tuple(pieces)
+
+
+def _add_text(pieces: list[Piece], text: str) -> None:
+    if pieces and isinstance(pieces[-1], str):
+        pieces[-1] += text
+    else:
+        pieces.append(text)
+
+
+def phone_digits(spoken: str) -> Digits:
+    return Digits(tuple(spoken.split()))
+
+
+def as_text(value: Value, words: Mapping[str, object]) -> str:
+    if isinstance(value, Text):
+        return value.text
+    if isinstance(value, Clock):
+        return clock_text(value, words)
+    if isinstance(value, Moment):
+        return moment_text(value, words)
+    if isinstance(value, WeeklyHours):
+        return weekly_text(value.weekly, words)
+    if isinstance(value, Key):
+        return {"*": str(words["key_star"]), "#": str(words["key_hash"])}.get(value.key, value.key)
+    if isinstance(value, Phone):  # only where digits cannot be marked up (plain text output)
+        return value.spoken
+    raise TypeError(f"cannot speak {value!r}")
+
+
+def clock_text(clock: Clock, words: Mapping[str, object]) -> str:
+    hour12 = clock.hour % 12 or 12
+    fields = {
+        "hour": str(clock.hour),
+        "hour12": str(hour12),
+        "minute": f"{clock.minute:02d}",
+        "ampm": "a.m." if clock.hour % 24 < 12 else "p.m.",
+    }
+    template = words["time_full_hour"] if clock.minute == 0 else words["time_minutes"]
+    return str(template).format(**fields)
+
+
+def clock_of(minutes: int) -> Clock:
+    return Clock(minutes // 60, minutes % 60)
+
+
+def moment(at: dt.datetime, now: dt.datetime) -> Moment:
+    """`at` relative to `now`; both are aware and in the same (the directory's) zone."""
+    days = (at.date() - now.date()).days
+    relation = "today" if days <= 0 else "tomorrow" if days == 1 else "weekday" if days < 7 else "date"
+    return Moment(relation, at.weekday(), at.day, at.month, Clock(at.hour, at.minute))
+
+
+def moment_text(value: Moment, words: Mapping[str, object]) -> str:
+    weekdays = words["weekdays"]
+    months = words["months"]
+    assert isinstance(weekdays, list) and isinstance(months, list)
+    return str(words[value.relation]).format(
+        time=clock_text(value.clock, words),
+        weekday=weekdays[value.weekday],
+        day=value.day,
+        month=months[value.month - 1],
+    )
+
+
+def weekly_text(weekly: tuple[tuple[Interval, ...], ...], words: Mapping[str, object]) -> str:
+    """Regular hours as words, consecutive days with the same hours grouped:
+    "Montag bis Samstag 14 Uhr bis 20 Uhr"."""
+    weekdays = words["weekdays"]
+    assert isinstance(weekdays, list)
+    groups: list[tuple[int, int, tuple[Interval, ...]]] = []
+    for day in range(len(DAYS)):
+        if not weekly[day]:
+            continue
+        if groups and groups[-1][1] == day - 1 and groups[-1][2] == weekly[day]:
+            groups[-1] = (groups[-1][0], day, weekly[day])
+        else:
+            groups.append((day, day, weekly[day]))
+    parts = []
+    for first, last, intervals in groups:
+        days = weekdays[first] if first == last else str(words["days_range"]).format(
+            first=weekdays[first], last=weekdays[last])
+        spans = str(words["list_and"]).join(
+            str(words["hours_range"]).format(
+                **{"from": clock_text(clock_of(iv.start), words),
+                   "to": clock_text(clock_of(iv.end % MINUTES_PER_DAY or MINUTES_PER_DAY), words)})
+            for iv in intervals)
+        parts.append(f"{days} {spans}")
+    return "; ".join(parts)
+
+
+def plain(pieces: tuple[Piece, ...]) -> str:
+    """Pieces as one line of text, digits in their groups (for terminals and logs)."""
+    return "".join(p if isinstance(p, str) else " ".join(p.groups) for p in pieces)
