@@ -1,0 +1,263 @@
+"""The call, decided: (call state, what the caller did, the time) -> the next Step.
+
+Pure: no Flask, no clock. The Step is plain, hashable data; `twiml` renders it. Everything a
+call needs between webhooks is in CallState, which travels in the URLs Twilio calls back."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Union
+
+from .directory import ANYONE, AUDIENCES, Line
+from .loading import Config
+from .menu import ASK, KEY_MAIN, KEY_PERSON, KEY_REPEAT, Node
+from .schedule import current_period, next_opening
+from .speech import Clock, Key, Moment, Phone, Text, Value, WeeklyHours, moment
+
+MAX_TRIES = 3  # unknown keys in a row before the call moves on by itself (never loop for ever)
+DIAL_TIMEOUT = 22  # seconds a hotline may ring before the next one is tried
+MAX_TRIED = 10  # bound on the lines remembered in the URL
+DIAL_RETRY = ("busy", "no-answer", "failed", "canceled")
+WHO_NODE, CLOSED_NODE, UNREACHABLE_NODE = "who", "closed", "unreachable"
+
+
+@dataclass(frozen=True)
+class CallState:
+    node: str
+    lang: str
+    audience: str = ANYONE  # who is calling, once asked; "anyone" until then
+    tries: int = 0  # silences and unknown keys in a row at this node
+    tried: tuple[str, ...] = ()  # lines already dialled in this attempt to connect
+
+
+@dataclass(frozen=True)
+class Say:
+    key: str
+    args: tuple[tuple[str, Value], ...] = ()
+    lang: str | None = None  # another language than the step's (the language offer)
+
+
+@dataclass(frozen=True)
+class Gather:
+    """Read `say` while listening for one key; the key (or silence) comes back with `state`."""
+
+    say: tuple[Say, ...]
+    state: CallState
+
+
+@dataclass(frozen=True)
+class Dial:
+    line_id: str
+    phone: str
+    state: CallState  # the dial result comes back with this state
+    timeout: int = DIAL_TIMEOUT
+
+
+@dataclass(frozen=True)
+class Hangup:
+    pass
+
+
+@dataclass(frozen=True)
+class Step:
+    lang: str
+    say: tuple[Say, ...]  # read before `then`, not interruptible
+    then: Union[Gather, Dial, Hangup]
+
+
+# -- events -------------------------------------------------------------------------------
+
+def start(config: Config, now: dt.datetime) -> Step:
+    """The call arrives: greeting and the main menu, in the first language."""
+    lang = config.menu.languages[0]
+    return _menu_step(config, CallState(config.menu.start, lang), now, greet=True)
+
+
+def key_pressed(config: Config, state: CallState, key: str, now: dt.datetime, *,
+                can_dial: bool = True) -> Step:
+    """One key at a menu node. `can_dial` is False when the call's own number is unknown:
+    dialling then would show the caller's number to the hotline, so numbers are read instead."""
+    if key == KEY_PERSON:
+        return _connect(config, replace(state, audience=ANYONE, tried=()), now, can_dial=can_dial)
+    if key == KEY_MAIN:
+        return _menu_step(config, CallState(config.menu.start, state.lang, state.audience), now)
+    if key == KEY_REPEAT:
+        return _menu_step(config, replace(state, tries=0), now)
+    action = config.menu.action(state.node, key)
+    if action is None:
+        return _unknown_key(config, state, key, now, can_dial=can_dial)
+    if action.kind == "goto":
+        return _menu_step(config, CallState(action.target, state.lang, state.audience), now)
+    if action.kind == "language":
+        lang = config.menu.next_language(state.lang)
+        return _menu_step(config, CallState(config.menu.start, lang, state.audience), now, greet=True)
+    audience = action.target
+    if audience == ASK:
+        if state.audience == ANYONE:  # not asked yet: one short question first
+            return _menu_step(config, CallState(WHO_NODE, state.lang), now)
+        audience = state.audience
+    return _connect(config, replace(state, audience=audience, tried=(), tries=0), now,
+                    can_dial=can_dial)
+
+
+def silence(config: Config, state: CallState, now: dt.datetime, *, can_dial: bool = True) -> Step:
+    """No key: repeat the node once; silence again: move on for the caller."""
+    if state.tries >= 1:
+        return _give_up(config, state, now, can_dial=can_dial)
+    return _menu_step(config, replace(state, tries=state.tries + 1), now)
+
+
+def dial_ended(config: Config, state: CallState, status: str, now: dt.datetime, *,
+               can_dial: bool = True) -> Step:
+    """Twilio reports how the Dial ended: a talk ended politely, anything else tries on."""
+    if status not in DIAL_RETRY:  # completed, answered: the caller spoke with someone
+        return Step(state.lang, (Say("connect.done"),), Hangup())
+    reason = Say({"busy": "connect.busy", "no-answer": "connect.no_answer"}.get(status, "connect.failed"))
+    step = _connect(config, state, now, can_dial=can_dial)
+    return replace(step, say=(reason, *step.say))
+
+
+# -- deciding -------------------------------------------------------------------------------
+
+def _unknown_key(config: Config, state: CallState, key: str, now: dt.datetime, *,
+                 can_dial: bool) -> Step:
+    if state.tries + 1 >= MAX_TRIES:
+        return _give_up(config, state, now, can_dial=can_dial)
+    step = _menu_step(config, replace(state, tries=state.tries + 1), now)
+    named = key if len(key) == 1 and key in "0123456789*#" else "?"
+    notice = Say("key.unknown", (("key", Key(named)),))
+    assert isinstance(step.then, Gather)
+    return replace(step, then=replace(step.then, say=(notice, *step.then.say)))
+
+
+def _give_up(config: Config, state: CallState, now: dt.datetime, *, can_dial: bool) -> Step:
+    """After silence or unknown keys: connect for the caller, or, where that was already
+    offered, the numbers and a kind goodbye. Never another loop."""
+    if state.node in (CLOSED_NODE, UNREACHABLE_NODE):
+        return Step(state.lang, (Say("goodbye"),), Hangup())
+    return _connect(config, replace(state, tries=0), now, final=True, can_dial=can_dial)
+
+
+def _connect(config: Config, state: CallState, now: dt.datetime, *, final: bool = False,
+             can_dial: bool = True) -> Step:
+    """Dial the best open line for the caller that was not tried yet; otherwise say why not."""
+    open_lines = config.index.open_lines(now, state.audience)
+    untried = [line for line in open_lines if line.id not in state.tried]
+    if untried and can_dial:
+        line = untried[0]
+        tried = (*state.tried, line.id)[-MAX_TRIED:]
+        say = (Say("connect.next"),) if state.tried else ()
+        say += (Say("connect.now", (("name", Text(line.name[state.lang])),)),)
+        return Step(state.lang, say, Dial(line.id, line.phone, replace(state, tried=tried, tries=0)))
+    node = UNREACHABLE_NODE if open_lines else CLOSED_NODE
+    target = CallState(node, state.lang, state.audience)
+    if final:  # the caller has not answered: what helps, then goodbye
+        return Step(state.lang, (*_show(config, config.menu.node(node), target, now), Say("goodbye")),
+                    Hangup())
+    return _menu_step(config, target, now)
+
+
+def _menu_step(config: Config, state: CallState, now: dt.datetime, *, greet: bool = False) -> Step:
+    node = config.menu.node(state.node)
+    say: list[Say] = [Say("greeting")] if greet else []
+    say.extend(_show(config, node, state, now))
+    say.extend(Say(key) for key in node.say)
+    if node.offer_language:
+        other = config.menu.next_language(state.lang)
+        say.append(Say("language.offer", (("key", Key(node.offer_language)),), lang=other))
+    if state.node != config.menu.start:
+        say.append(Say("keys.common"))
+    return Step(state.lang, (), Gather(tuple(say), state))
+
+
+def _show(config: Config, node: Node, state: CallState, now: dt.datetime) -> tuple[Say, ...]:
+    """The part of a node that depends on the time."""
+    if node.show == "hotlines":
+        return _hotlines(config, state.lang, now)
+    if node.show == "closed":
+        return _closed(config, state, now)
+    if node.show == "unreachable":
+        lines = config.index.open_lines(now, state.audience)
+        return (Say("unreachable.intro"),
+                *(Say("unreachable.line", _name_number(line, state.lang)) for line in lines))
+    return ()
+
+
+def _name_number(line: Line, lang: str) -> tuple[tuple[str, Value], ...]:
+    return (("name", Text(line.name[lang])), ("number", Phone(line.spoken)))
+
+
+def _when(at: dt.datetime, now: dt.datetime, config: Config) -> Moment:
+    zone = config.directory.timezone
+    return moment(at.astimezone(zone), now.astimezone(zone))
+
+
+def _hotlines(config: Config, lang: str, now: dt.datetime) -> tuple[Say, ...]:
+    open_ids = {line.id for line in config.index.open_lines(now, ANYONE)}
+    say = [Say("hotlines.open_now" if open_ids else "hotlines.none_open")]
+    for line in config.directory.lines:
+        if line.id in open_ids:
+            period = current_period(line, now)
+            closes = period.closes.astimezone(config.directory.timezone) if period else now
+            say.append(Say("hotlines.line_open", (*_name_number(line, lang),
+                                                  ("until", Clock(closes.hour, closes.minute)))))
+    for line in config.directory.lines:
+        if line.id not in open_ids:
+            opens = next_opening(line, now)
+            args = (*_name_number(line, lang), ("hours", WeeklyHours(line.weekly)))
+            if opens is None:
+                say.append(Say("error.line", args))
+            else:
+                say.append(Say("hotlines.line_closed", (*args, ("when", _when(opens, now, config)))))
+    return tuple(say)
+
+
+def _closed(config: Config, state: CallState, now: dt.datetime) -> tuple[Say, ...]:
+    say = [Say("closed.none_open")]
+    ranked = config.directory.ranked(state.audience)
+    upcoming = [(opens, n, line) for n, line in enumerate(ranked)
+                if (opens := next_opening(line, now)) is not None]
+    if upcoming:
+        opens, _, line = min(upcoming, key=lambda item: (item[0], item[1]))
+        say.append(Say("closed.next", (*_name_number(line, state.lang),
+                                       ("when", _when(opens, now, config)))))
+    else:
+        say.append(Say("closed.nothing_soon"))
+    for resource in config.directory.resources:
+        if resource.kind == "online" and (state.audience == ANYONE or state.audience in resource.serves):
+            say.append(Say(f"closed.online.{resource.id}"))
+    return tuple(say)
+
+
+# -- the state in URLs ---------------------------------------------------------------------
+
+def state_params(state: CallState) -> dict[str, str]:
+    params = {"n": state.node, "l": state.lang}
+    if state.audience != ANYONE:
+        params["a"] = state.audience
+    if state.tries:
+        params["r"] = str(state.tries)
+    if state.tried:
+        params["t"] = ",".join(state.tried)
+    return params
+
+
+def parse_state(config: Config, params: dict[str, str]) -> CallState:
+    """State from a URL's query. Never trusted: anything unknown falls back to a safe default,
+    so a tampered or truncated URL still leads somewhere useful."""
+    menu, directory = config.menu, config.directory
+    node = params.get("n", "")
+    lang = params.get("l", "")
+    audience = params.get("a", ANYONE)
+    try:
+        tries = min(max(int(params.get("r", "0")[:3]), 0), MAX_TRIES)
+    except ValueError:
+        tries = 0
+    tried = tuple(dict.fromkeys(i for i in params.get("t", "")[:1000].split(",") if i in directory.by_id))
+    return CallState(
+        node=node if node in menu.nodes else menu.start,
+        lang=lang if lang in menu.languages else menu.languages[0],
+        audience=audience if audience in (*AUDIENCES, ANYONE) else ANYONE,
+        tries=tries,
+        tried=tried[:MAX_TRIED],
+    )

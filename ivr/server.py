@@ -1,0 +1,60 @@
+"""Running the webhooks under gunicorn, with reload on SIGHUP that never serves a broken config.
+
+The master process loads and validates the config before the port opens. Workers are forked
+from it and build their app from the master's last good config, so a SIGHUP with a broken file
+logs the problems and keeps serving what worked."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from .config import Settings
+from .errors import ConfigInvalid
+from .loading import Config, load_config
+from .web import create_app
+
+log = logging.getLogger("ivr.server")
+
+
+class HelplineServer(BaseApplication):
+    def __init__(self, settings: Settings, config: Config, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.config_good = config
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            if key in self.cfg.settings and value is not None:
+                self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return create_app(self.config_good, self.settings)
+
+    def reload(self) -> None:
+        """SIGHUP: re-read the files; new workers get the new config only if it is valid."""
+        super().reload()
+        try:
+            self.config_good = load_config(self.settings.data_dir, self.settings.prompts_dir)
+        except ConfigInvalid as problems:
+            log.error("reload refused, still serving the last good config:\n%s", problems.report())
+        else:
+            log.warning("reloaded the configuration from %s and %s",
+                        self.settings.data_dir, self.settings.prompts_dir)
+
+
+def serve(settings: Settings, config: Config, host: str, port: int, workers: int) -> None:
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "sync",
+        "timeout": 10,  # Twilio gives up after 15 s; a stuck worker is restarted before that
+        "graceful_timeout": 10,
+        "preload_app": False,  # workers build from config_good, which reload() may replace
+        "accesslog": None,  # no access log: it is not needed and keeps request data out of logs
+        "errorlog": "-",
+        "loglevel": "info",
+    }
+    HelplineServer(settings, config, options).run()

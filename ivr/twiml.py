@@ -1,0 +1,105 @@
+"""Step -> TwiML. Rendered once per distinct step and served from a cache afterwards.
+
+Only here do prompt keys become sentences and sentences become <Say> elements; everything is
+spoken with the language's own voice (Twilio would otherwise read German with an English one)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Iterable
+from urllib.parse import urlencode
+
+from twilio.twiml.voice_response import Dial as DialVerb
+from twilio.twiml.voice_response import Gather as GatherVerb
+from twilio.twiml.voice_response import Say as SayVerb
+from twilio.twiml.voice_response import VoiceResponse
+
+from .directory import ANYONE
+from .flow import CallState, Dial, Gather, Hangup, Say, Step, state_params
+from .loading import Config
+from .speech import Digits, Phone, Text, Value, WeeklyHours, fill, plain
+
+MENU_PATH = "/menu"
+DIALED_PATH = "/dialed"
+GATHER_TIMEOUT = 6  # seconds of silence before the menu counts as unanswered
+GROUP_PAUSE = "250ms"  # between the printed groups of a phone number
+CACHE_SIZE = 4096
+
+
+def state_url(path: str, state: CallState) -> str:
+    return f"{path}?{urlencode(state_params(state))}"
+
+
+class Renderer:
+    """Renders steps for one loaded Config; the cache lives and dies with it."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        common: dict[str, Value] = {}
+        for resource in config.directory.resources:
+            if resource.id in ("police", "emergency") and resource.phone:
+                common[resource.id] = Phone(resource.phone)
+        self._common = common
+        self.render = lru_cache(maxsize=CACHE_SIZE)(self._render)  # (step, caller_id) -> XML
+        self._fallback: str | None = None
+
+    def say(self, item: Say, lang: str) -> SayVerb:
+        prompts = self.config.prompts[item.lang or lang]
+        args = {**self._common, **dict(item.args)}
+        verb = SayVerb(language=prompts.voice.language, voice=prompts.voice.name)
+        for piece in fill(prompts.text(item.key), args, prompts.words):
+            if isinstance(piece, Digits):
+                for n, group in enumerate(piece.groups):
+                    if n:
+                        verb.break_(time=GROUP_PAUSE)
+                    verb.say_as(group, interpret_as="digits")
+            else:
+                verb.append(piece)
+        return verb
+
+    def text(self, item: Say, lang: str) -> str:
+        """The same sentence as plain text (for the terminal call and for tests)."""
+        prompts = self.config.prompts[item.lang or lang]
+        return plain(fill(prompts.text(item.key), {**self._common, **dict(item.args)}, prompts.words))
+
+    def _render(self, step: Step, caller_id: str | None) -> str:
+        response = VoiceResponse()
+        for item in step.say:
+            response.append(self.say(item, step.lang))
+        then = step.then
+        if isinstance(then, Gather):
+            url = state_url(MENU_PATH, then.state)
+            gather = GatherVerb(input="dtmf", num_digits=1, timeout=GATHER_TIMEOUT, finish_on_key="",
+                                action=url, method="POST", action_on_empty_result=False)
+            for item in then.say:
+                gather.append(self.say(item, step.lang))
+            response.append(gather)
+            response.redirect(url, method="POST")  # silence: Twilio runs the verbs after Gather
+        elif isinstance(then, Dial):
+            # callerId is the service's own number: the hotline never sees the caller's
+            dial = DialVerb(caller_id=caller_id, timeout=then.timeout, action=state_url(DIALED_PATH, then.state),
+                            method="POST", record="do-not-record")
+            dial.number(then.phone)
+            response.append(dial)
+        elif isinstance(then, Hangup):
+            response.hangup()
+        return response.to_xml()
+
+    def fallback(self) -> str:
+        """Static TwiML for every failure and for Twilio's Fallback URL: an apology, every line
+        with number and hours, the emergency numbers, in every language. No state, no clock."""
+        if self._fallback is None:
+            response = VoiceResponse()
+            for lang in self.config.menu.languages:
+                for item in self.fallback_says(lang):
+                    response.append(self.say(item, lang))
+            response.hangup()
+            self._fallback = response.to_xml()
+        return self._fallback
+
+    def fallback_says(self, lang: str) -> Iterable[Say]:
+        yield Say("error.apology")
+        for line in self.config.directory.ranked(ANYONE):
+            yield Say("error.line", (("name", Text(line.name[lang])), ("number", Phone(line.spoken)),
+                                     ("hours", WeeklyHours(line.weekly))))
+        yield Say("error.emergency")
+        yield Say("goodbye")

@@ -1,0 +1,185 @@
+"""The Twilio webhooks. The only module that knows HTTP: it reads the request, asks `flow`
+what happens next, and answers the TwiML that `twiml` rendered.
+
+Never a 5xx: Twilio would play its generic error message to a frightened caller. Every error
+answers the static fallback (apology and the hotline numbers). The caller's number (From,
+Caller) is never read, logged or passed on."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import traceback
+from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, Response, current_app, request
+from twilio.request_validator import RequestValidator
+from werkzeug.exceptions import HTTPException
+
+from . import flow
+from .config import Settings, parse_instant
+from .loading import Config
+from .twiml import DIALED_PATH, MENU_PATH, Renderer
+
+log = logging.getLogger("ivr.web")
+
+XML = "text/xml; charset=utf-8"
+MAX_BODY = 64 * 1024  # Twilio's webhook forms are a few KB; anything bigger is not Twilio
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_MAX_FIELD = 200  # longer form values are cut before they reach the flow
+
+Clock = Callable[[], dt.datetime]
+
+
+@dataclass(frozen=True)
+class Service:
+    """What one process serves: the loaded config and its renderer, swapped whole on reload."""
+
+    config: Config
+    renderer: Renderer
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def make_clock(settings: Settings, config: Config) -> Clock:
+    if not settings.now:
+        return system_clock
+    pinned = parse_instant(settings.now, config.directory.timezone)
+    log.warning("IVR_NOW is set: the clock is pinned to %s; not for a live line", pinned.isoformat())
+    return lambda: pinned
+
+
+bp = Blueprint("ivr", __name__)
+
+
+def _service() -> Service:
+    return current_app.extensions["ivr.service"]
+
+
+def _field(name: str) -> str:
+    values = request.form if request.method == "POST" else request.args
+    return (values.get(name) or "")[:_MAX_FIELD].strip()
+
+
+def _answer(step: flow.Step) -> Response:
+    to = _field("To")
+    caller_id = to if _E164.match(to) else None
+    return Response(_service().renderer.render(step, caller_id), 200, content_type=XML)
+
+
+def _can_dial() -> bool:
+    # Without the service's own number as callerId, Twilio would show the caller's number to
+    # the hotline. Then the numbers are read out instead.
+    return bool(_E164.match(_field("To")))
+
+
+def _now() -> dt.datetime:
+    return current_app.extensions["ivr.clock"]()
+
+
+@bp.route("/voice", methods=["POST", "GET"])
+def voice() -> Response:
+    return _answer(flow.start(_service().config, _now()))
+
+
+@bp.route(MENU_PATH, methods=["POST", "GET"])
+def menu() -> Response:
+    config = _service().config
+    state = flow.parse_state(config, request.args.to_dict())
+    digits = _field("Digits")
+    if digits:
+        step = flow.key_pressed(config, state, digits, _now(), can_dial=_can_dial())
+    else:
+        step = flow.silence(config, state, _now(), can_dial=_can_dial())
+    return _answer(step)
+
+
+@bp.route(DIALED_PATH, methods=["POST", "GET"])
+def dialed() -> Response:
+    config = _service().config
+    state = flow.parse_state(config, request.args.to_dict())
+    status = _field("DialCallStatus") or "failed"
+    return _answer(flow.dial_ended(config, state, status, _now(), can_dial=_can_dial()))
+
+
+@bp.route("/fallback", methods=["POST", "GET"])
+def fallback() -> Response:
+    return Response(_service().renderer.fallback(), 200, content_type=XML)
+
+
+@bp.route("/health", methods=["GET"])
+def health() -> Response:
+    return Response("ok\n", 200, content_type="text/plain")
+
+
+def requested_url(public_url: str | None) -> str:
+    """The URL exactly as Twilio requested it: raw path and query as sent, scheme and host from
+    IVR_PUBLIC_URL when a proxy sits in front (TLS ends there, so the app would see http)."""
+    env = request.environ
+    raw = env.get("RAW_URI") or env.get("REQUEST_URI")
+    if not raw:
+        raw = quote(env.get("SCRIPT_NAME", "") + env.get("PATH_INFO", ""))
+        if env.get("QUERY_STRING"):
+            raw += "?" + env["QUERY_STRING"]
+    if raw.startswith(("http://", "https://")):  # absolute-form request line
+        return raw
+    base = public_url or f"{request.scheme}://{request.host}"
+    return base + raw
+
+
+def _check_signature() -> Response | None:
+    validator: RequestValidator | None = current_app.extensions["ivr.validator"]
+    if validator is None or request.endpoint in ("ivr.health", None):
+        return None
+    signature = request.headers.get("X-Twilio-Signature", "")
+    params = request.form if request.method == "POST" else {}
+    url = requested_url(current_app.extensions["ivr.public_url"])
+    if signature and validator.validate(url, params, signature):
+        return None
+    log.warning("refused a request to %s: missing or wrong X-Twilio-Signature", request.path)
+    return Response("Forbidden\n", 403, content_type="text/plain")
+
+
+def _on_error(error: Exception) -> Response:
+    if isinstance(error, HTTPException) and error.code is not None and error.code < 500:
+        return error.get_response()
+    # Log where it broke, never the request: its fields could hold the caller's number.
+    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    where = f"{frame.filename}:{frame.lineno}" if frame else "?"
+    log.error("webhook %s failed with %s at %s; answered the fallback", request.path,
+              type(error).__name__, where)
+    try:
+        body = _service().renderer.fallback()
+    except Exception:  # the config itself is unusable: a fixed sentence still helps
+        body = EMERGENCY_TWIML
+    return Response(body, 200, content_type=XML)
+
+
+# Last resort when even the fallback cannot be rendered: the emergency numbers, in German.
+EMERGENCY_TWIML = (
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="de-DE">Entschuldigung, ein '
+    'technischer Fehler. In akuter Gefahr wählen Sie <say-as interpret-as="digits">110</say-as> '
+    'oder <say-as interpret-as="digits">112</say-as>.</Say><Hangup /></Response>'
+)
+
+
+def create_app(config: Config, settings: Settings, clock: Clock | None = None) -> Flask:
+    app = Flask("ivr")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.extensions["ivr.service"] = Service(config, Renderer(config))
+    app.extensions["ivr.clock"] = clock or make_clock(settings, config)
+    app.extensions["ivr.validator"] = RequestValidator(settings.auth_token) if settings.auth_token else None
+    app.extensions["ivr.public_url"] = settings.public_url
+    app.register_blueprint(bp)
+    app.before_request(_check_signature)
+    app.register_error_handler(Exception, _on_error)
+    return app
+
+
+def swap_config(app: Flask, config: Config) -> None:
+    """Serve a newly loaded config from the next request on (reload without downtime)."""
+    app.extensions["ivr.service"] = Service(config, Renderer(config))
