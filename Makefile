@@ -28,5 +28,8 @@ check: $(BIN)/ivr
 bench: $(BIN)/ivr
 	$(BIN)/python bench/run.py
 
+soak: $(BIN)/ivr
+	$(BIN)/python bench/soak.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info
