@@ -56,5 +56,8 @@ def serve(settings: Settings, config: Config, host: str, port: int, workers: int
         "accesslog": None,  # no access log: it is not needed and keeps request data out of logs
         "errorlog": "-",
         "loglevel": "info",
+        # gunicorn >= 24 opens a control socket at a fixed path; two servers on one machine
+        # would share it. Not needed here (signals do the job), and skipped on older gunicorn.
+        "control_socket_disable": True,
     }
     HelplineServer(settings, config, options).run()
