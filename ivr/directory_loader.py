@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -189,14 +189,22 @@ def _weekly(doc: YamlDoc, path: str, value: Any) -> tuple[tuple[Interval, ...], 
     return tuple(tuple(sorted(d, key=lambda iv: iv.start)) for d in week)
 
 
-def _closures(doc: YamlDoc, path: str, value: Any) -> list[Closure]:
-    out = []
-    for i, item in enumerate(_list(doc, path, value, "closures")):
+def _entries(doc: YamlDoc, path: str, value: Any, what: str, keys: tuple[str, ...],
+             example: str) -> Iterator[tuple[str, dict]]:
+    """The mappings of a list, each with its path; anything else is reported, not yielded."""
+    for i, item in enumerate(_list(doc, path, value, what)):
         p = join(path, i)
         if not isinstance(item, dict):
-            doc.problem(p, f"holds {_kind(item)}; expected {{from: YYYY-MM-DD, to: YYYY-MM-DD, reason: ...}}")
+            doc.problem(p, f"holds {_kind(item)}; expected {example}")
             continue
-        _unknown_keys(doc, p, item, {"from", "to", "reason"})
+        _unknown_keys(doc, p, item, set(keys))
+        yield p, item
+
+
+def _closures(doc: YamlDoc, path: str, value: Any) -> list[Closure]:
+    out = []
+    for p, item in _entries(doc, path, value, "closures", ("from", "to", "reason"),
+                            "{from: YYYY-MM-DD, to: YYYY-MM-DD, reason: ...}"):
         first = _date(doc, join(p, "from"), item.get("from"))
         last = _date(doc, join(p, "to"), item.get("to", item.get("from")))
         reason = _text(doc, join(p, "reason"), item.get("reason")) or ""
@@ -210,12 +218,8 @@ def _closures(doc: YamlDoc, path: str, value: Any) -> list[Closure]:
 
 def _extras(doc: YamlDoc, path: str, value: Any) -> list[ExtraOpening]:
     out = []
-    for i, item in enumerate(_list(doc, path, value, "extra openings")):
-        p = join(path, i)
-        if not isinstance(item, dict):
-            doc.problem(p, f"holds {_kind(item)}; expected {{date: YYYY-MM-DD, hours: \"HH:MM-HH:MM\", reason: ...}}")
-            continue
-        _unknown_keys(doc, p, item, {"date", "hours", "reason"})
+    for p, item in _entries(doc, path, value, "extra openings", ("date", "hours", "reason"),
+                            '{date: YYYY-MM-DD, hours: "HH:MM-HH:MM", reason: ...}'):
         day = _date(doc, join(p, "date"), item.get("date"))
         reason = _text(doc, join(p, "reason"), item.get("reason")) or ""
         try:
