@@ -166,6 +166,7 @@ class OpenIndex:
     def __init__(self, directory: Directory) -> None:
         self.directory = directory
         self._zones = tuple(sorted({line.timezone.key for line in directory.lines}))
+        self._zone_objects = tuple((key, ZoneInfo(key)) for key in self._zones)
         self._rank = {audience: {line_id: n for n, line_id in enumerate(ids)}
                       for audience, ids in directory.best_fit.items()}
         self._buckets = {
@@ -193,8 +194,8 @@ class OpenIndex:
         """Lines open at `at` that serve `audience` (any line for "anyone"), best fit first."""
         found: list[Line] = []
         needs_sort = len(self._zones) > 1
-        for zone_key in self._zones:
-            local = _local(at, ZoneInfo(zone_key))
+        for zone_key, zone in self._zone_objects:
+            local = _local(at, zone)
             day = local.date()
             minute = local.hour * 60 + local.minute
             closed = self._closed_ids(day, zone_key)
