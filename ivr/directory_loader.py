@@ -68,6 +68,11 @@ def _kind(value: Any) -> str:
             float: "a number"}.get(type(value), type(value).__name__)
 
 
+def _not(value: Any, what: str) -> str:
+    """The start of a message about a bad value; a key left out reads "is missing", not "None"."""
+    return "is missing" if value is None else f"{value!r} is not {what}"
+
+
 def _unknown_keys(doc: YamlDoc, path: str, data: dict, allowed: set[str]) -> None:
     for key in data:
         if key not in allowed:
@@ -79,7 +84,7 @@ def _text(doc: YamlDoc, path: str, value: Any, *, required: bool = True) -> str 
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip():
-        doc.problem(path, f"{value!r} is not text; expected a non-empty string")
+        doc.problem(path, f"{_not(value, 'text')}; expected a non-empty string")
         return None
     return value.strip()
 
@@ -96,9 +101,9 @@ def _flag(doc: YamlDoc, path: str, value: Any, default: bool | None) -> bool | N
 def _zone(doc: YamlDoc, path: str, value: Any) -> ZoneInfo | None:
     try:
         return ZoneInfo(value) if isinstance(value, str) else None
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "Europe"
         pass
-    doc.problem(path, f"{value!r} is not a time zone; expected an IANA name like \"Europe/Berlin\"")
+    doc.problem(path, f"{_not(value, 'a time zone')}; expected an IANA name like \"Europe/Berlin\"")
     return None
 
 
@@ -137,7 +142,7 @@ def _list(doc: YamlDoc, path: str, value: Any, what: str) -> list:
 def _date(doc: YamlDoc, path: str, value: Any) -> dt.date | None:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    doc.problem(path, f"{value!r} is not a date; expected YYYY-MM-DD, e.g. 2026-12-24")
+    doc.problem(path, f"{_not(value, 'a date')}; expected YYYY-MM-DD, e.g. 2026-12-24")
     return None
 
 
@@ -152,7 +157,7 @@ def _holiday_country(doc: YamlDoc, value: Any) -> str:
         return "DE"
     _unknown_keys(doc, path, value, {"country"})
     country = value.get("country", "DE")
-    if country not in _supported_countries():
+    if not isinstance(country, str) or country not in _supported_countries():
         doc.problem(join(path, "country"),
                     f"{country!r} is not a country the holidays package knows; expected an ISO code like \"DE\"")
         return "DE"
@@ -235,7 +240,9 @@ def _extras(doc: YamlDoc, path: str, value: Any) -> list[ExtraOpening]:
 def _phone(doc: YamlDoc, path: str, value: Any) -> str | None:
     if isinstance(value, str) and _E164.match(value):
         return value
-    doc.problem(path, f"{value!r} is not a phone number in E.164; expected \"+\" and digits, e.g. \"+498001110550\"")
+    hint = " in quotes" if isinstance(value, int) else ""  # unquoted +49... reads as a number
+    doc.problem(path, f"{_not(value, 'a phone number in E.164')}; expected \"+\" and digits{hint}, "
+                      "e.g. \"+498001110550\"")
     return None
 
 
@@ -268,7 +275,7 @@ def _lines(doc: YamlDoc, value: Any, zone: ZoneInfo, country: str) -> list[Line]
         _unknown_keys(doc, p, item, _LINE_KEYS)
         line_id = item.get("id")
         if not isinstance(line_id, str) or not _ID.match(line_id):
-            doc.problem(join(p, "id"), f"{line_id!r} is not an id; expected lower-case letters, digits and dashes")
+            doc.problem(join(p, "id"), f"{_not(line_id, 'an id')}; expected lower-case letters, digits and dashes")
             line_id = None
         elif line_id in first_seen:
             doc.problem(join(p, "id"), f"{line_id!r} is a duplicate id; first used at {first_seen[line_id]}; expected each id once")
@@ -325,7 +332,7 @@ def _best_fit(doc: YamlDoc, value: Any, lines: list[Line]) -> dict[str, tuple[st
             doc.problem(p, f"holds {_kind(ids)}; expected a list of at least one line id for {audience}")
             continue
         for i, line_id in enumerate(ids):
-            if line_id not in known:
+            if not isinstance(line_id, str) or line_id not in known:
                 doc.problem(join(p, i), f"{line_id!r} is not a line id; expected one of {', '.join(known)}")
             elif audience != ANYONE and audience not in known[line_id].serves:
                 doc.problem(join(p, i), f"{line_id!r} does not serve {audience}; expected only lines whose serves lists it")
@@ -334,7 +341,7 @@ def _best_fit(doc: YamlDoc, value: Any, lines: list[Line]) -> dict[str, tuple[st
         for line in lines:
             if audience in line.serves and line.id not in ids:
                 doc.problem(p, f"lacks {line.id!r}, which serves {audience}; expected every line that serves {audience}")
-        result[audience] = tuple(i for i in ids if i in known)
+        result[audience] = tuple(i for i in ids if isinstance(i, str) and i in known)
     return result
 
 
@@ -349,13 +356,13 @@ def _resources(doc: YamlDoc, value: Any) -> list[Resource]:
         _unknown_keys(doc, p, item, _RESOURCE_KEYS)
         rid = item.get("id")
         if not isinstance(rid, str) or not _ID.match(rid):
-            doc.problem(join(p, "id"), f"{rid!r} is not an id; expected lower-case letters, digits and dashes")
+            doc.problem(join(p, "id"), f"{_not(rid, 'an id')}; expected lower-case letters, digits and dashes")
         elif rid in seen:
             doc.problem(join(p, "id"), f"{rid!r} is a duplicate id; expected each id once")
         seen.add(str(rid))
         kind = item.get("kind")
         if kind not in RESOURCE_KINDS:
-            doc.problem(join(p, "kind"), f"{kind!r} is not a resource kind; expected one of {', '.join(RESOURCE_KINDS)}")
+            doc.problem(join(p, "kind"), f"{_not(kind, 'a resource kind')}; expected one of {', '.join(RESOURCE_KINDS)}")
         out.append(Resource(
             id=str(rid),
             kind=str(kind),

@@ -6,7 +6,9 @@ closes a line for the whole local date of the instant (also the after-midnight t
 interval that began the evening before)."""
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import heapq
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterator
@@ -86,60 +88,82 @@ class Period:
 
 
 def periods(line: Line, start_day: dt.date, days: int = SEARCH_DAYS) -> Iterator[Period]:
-    """Open periods from `start_day` (local) on, in order; stretches across midnight are joined."""
-    pending: Period | None = None
+    """Open periods from `start_day` (local) on, in order; stretches across midnight are joined.
+
+    Built in UTC, so that a period holds exactly the instants `is_open` says are open: on the
+    spring clock change the skipped wall hour holds no instant, and in autumn the repeated hour
+    is open twice when the hours cover it. Periods are given in the line's zone."""
+    zone = line.timezone
+    pending: tuple[dt.datetime, dt.datetime] | None = None
     for offset in range(days):
         day = start_day + dt.timedelta(days=offset)
         for iv in day_ranges(line, day):
-            opens = _instant(day, iv.start, line.timezone)
-            closes = _instant(day, iv.end, line.timezone)
-            if pending and opens <= pending.closes:
-                pending = Period(pending.opens, max(closes, pending.closes))
-                continue
-            if pending:
-                yield pending
-            pending = Period(opens, closes)
+            for opens, closes in _utc_spans(day, iv, zone):
+                if pending and opens <= pending[1]:
+                    pending = (pending[0], max(closes, pending[1]))
+                    continue
+                if pending:
+                    yield Period(pending[0].astimezone(zone), pending[1].astimezone(zone))
+                pending = (opens, closes)
     if pending:
-        yield pending
+        yield Period(pending[0].astimezone(zone), pending[1].astimezone(zone))
 
 
-def _instant(day: dt.date, minute: int, zone: ZoneInfo) -> dt.datetime:
-    """The first instant whose local wall time on `day` is at or after `minute`.
+def _utc_spans(day: dt.date, iv: Interval, zone: ZoneInfo) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The UTC instants whose local wall time on `day` lies in `iv`: one span on most days, none
+    or a shorter one in the skipped spring hour, two when the autumn hour repeats."""
+    midnight = dt.datetime.combine(day, dt.time())
+    wall_start = midnight + dt.timedelta(minutes=iv.start)
+    wall_end = midnight + dt.timedelta(minutes=iv.end)
+    spans = []
+    for utc_offset, region_start, region_end in _offset_regions(day, zone):
+        opens = max((wall_start - utc_offset).replace(tzinfo=UTC), region_start)
+        closes = min((wall_end - utc_offset).replace(tzinfo=UTC), region_end)
+        if opens < closes:
+            spans.append((opens, closes))
+    return spans
 
-    Plain localisation is right except in the spring gap (02:00-03:00 does not exist): there the
-    first existing instant at or after the wall time is the moment the clocks jump."""
-    if minute >= MINUTES_PER_DAY:
-        day, minute = day + dt.timedelta(days=minute // MINUTES_PER_DAY), minute % MINUTES_PER_DAY
-    wall = dt.datetime.combine(day, dt.time(minute // 60, minute % 60))
-    candidate = wall.replace(tzinfo=zone).astimezone(UTC)
-    if candidate.astimezone(zone).replace(tzinfo=None) == wall:
-        return candidate.astimezone(zone)
-    # In a gap: fold=1 maps to an instant before the jump, fold=0 to one after; bisect between.
-    low = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    high = candidate
-    if low > high:
-        low, high = high, low
-    while high - low > dt.timedelta(minutes=1):
-        mid = low + (high - low) / 2
-        if mid.astimezone(zone).replace(tzinfo=None) >= wall:
-            high = mid
-        else:
+
+_FAR_PAST = dt.datetime.min.replace(tzinfo=UTC)
+_FAR_FUTURE = dt.datetime.max.replace(tzinfo=UTC)
+
+
+@lru_cache(maxsize=4096)
+def _offset_regions(day: dt.date, zone: ZoneInfo) -> tuple[tuple[dt.timedelta, dt.datetime, dt.datetime], ...]:
+    """The zone's UTC offsets during one local date, each with the UTC range where it holds
+    (one offset on most days; two on a clock-change day, split at the change)."""
+    midnight = dt.datetime.combine(day, dt.time())
+    before = _offset(midnight.replace(tzinfo=zone))
+    after = _offset((midnight + dt.timedelta(days=1)).replace(tzinfo=zone))
+    if before == after:
+        return ((before, _FAR_PAST, _FAR_FUTURE),)
+    # Bisect, in UTC, for the first instant that has the new offset; changes fall on whole seconds.
+    low = int((midnight - before).replace(tzinfo=UTC).timestamp())
+    high = int((midnight + dt.timedelta(days=1) - after).replace(tzinfo=UTC).timestamp())
+    while high - low > 1:
+        mid = (low + high) // 2
+        if _offset(dt.datetime.fromtimestamp(mid, zone)) == before:
             low = mid
-    return _ceil_minute(high).astimezone(zone)
+        else:
+            high = mid
+    change = dt.datetime.fromtimestamp(high, UTC)
+    return ((before, _FAR_PAST, change), (after, change, _FAR_FUTURE))
 
 
-def _ceil_minute(at: dt.datetime) -> dt.datetime:
-    floored = at.replace(second=0, microsecond=0)
-    return floored if floored == at else floored + dt.timedelta(minutes=1)
+def _offset(at: dt.datetime) -> dt.timedelta:
+    offset = at.utcoffset()
+    assert offset is not None  # every ZoneInfo datetime has one
+    return offset
 
 
 def next_opening(line: Line, at: dt.datetime) -> dt.datetime | None:
     """The start of the line's next open period at or after `at` (None if none in SEARCH_DAYS).
 
-    If the line is open at `at`, that is the period after the current one."""
-    local = _local(at, line.timezone)
-    for period in periods(line, local.date() - dt.timedelta(days=1)):
-        if period.opens >= at:
+    At the very minute a period opens, that minute; while a period is open, the start of the one
+    after it."""
+    moment = _local(at, line.timezone).astimezone(UTC)  # compare in UTC: wall times repeat
+    for period in periods(line, _local(at, line.timezone).date() - dt.timedelta(days=1)):
+        if period.opens.astimezone(UTC) >= moment:
             return period.opens
     return None
 
@@ -147,21 +171,22 @@ def next_opening(line: Line, at: dt.datetime) -> dt.datetime | None:
 def current_period(line: Line, at: dt.datetime) -> Period | None:
     """The open period containing `at`, or None when the line is closed then."""
     local = _local(at, line.timezone)
+    moment = local.astimezone(UTC)
     for period in periods(line, local.date() - dt.timedelta(days=1)):
-        if period.opens > at:
+        if period.opens.astimezone(UTC) > moment:
             return None
-        if at < period.closes:
+        if moment < period.closes.astimezone(UTC):
             return period
     return None
 
 
 class OpenIndex:
-    """Answers "who is open now, best fit first" for a whole directory in well under a millisecond.
+    """Answers "who is open now, best fit first" for a whole directory with one table lookup.
 
-    Built once per directory: for every hour of the week and every audience, the lines regularly
-    open during that hour, in best-fit order, with the minute ranges of lines open for only part
-    of it. A query looks at one bucket and applies the date's exceptions (holidays, closures,
-    extra openings), which are looked up, not computed per line."""
+    Built once per directory: for every audience and zone, the regular week cut into stretches
+    in which nobody opens or closes, each with its open lines already in best-fit order. A query
+    finds its stretch by bisection; only on a date with exceptions (a holiday, a closure, an
+    extra opening) does it filter or add lines, with the date's closed set worked out once."""
 
     def __init__(self, directory: Directory) -> None:
         self.directory = directory
@@ -169,15 +194,16 @@ class OpenIndex:
         self._zone_objects = tuple((key, ZoneInfo(key)) for key in self._zones)
         self._rank = {audience: {line_id: n for n, line_id in enumerate(ids)}
                       for audience, ids in directory.best_fit.items()}
-        self._buckets = {
-            (audience, zone): _hour_buckets([directory.by_id[i] for i in ids
-                                             if directory.by_id[i].timezone.key == zone])
+        self._weeks = {
+            (audience, zone): _WeekTable.build([directory.by_id[i] for i in ids
+                                                if directory.by_id[i].timezone.key == zone])
             for audience, ids in directory.best_fit.items() for zone in self._zones
         }
         # holiday calendar -> lines it closes; (zone, date) -> closed line ids / extra openings
         self._holiday_groups: dict[tuple[str, str | None, str], set[str]] = {}
         self._closure_days: dict[tuple[str, dt.date], set[str]] = {}
         self._extras: dict[tuple[str, dt.date], list[tuple[Line, Interval]]] = {}
+        self._closed_on: dict[tuple[str, dt.date], frozenset[str]] = {}
         for line in directory.lines:
             zone = line.timezone.key
             if line.closed_on_public_holidays:
@@ -192,63 +218,94 @@ class OpenIndex:
 
     def open_lines(self, at: dt.datetime, audience: str = ANYONE) -> tuple[Line, ...]:
         """Lines open at `at` that serve `audience` (any line for "anyone"), best fit first."""
-        found: list[Line] = []
-        needs_sort = len(self._zones) > 1
+        per_zone: list[tuple[Line, ...]] = []
         for zone_key, zone in self._zone_objects:
             local = _local(at, zone)
             day = local.date()
             minute = local.hour * 60 + local.minute
-            closed = self._closed_ids(day, zone_key)
-            for line, ranges in self._buckets[(audience, zone_key)][day.weekday() * 24 + local.hour]:
-                if line.id not in closed and (not ranges or any(a <= minute < b for a, b in ranges)):
-                    found.append(line)
+            found = self._weeks[(audience, zone_key)].at(day.weekday() * MINUTES_PER_DAY + minute)
+            closed = self._closed_ids(zone_key, day)
+            if closed:
+                found = tuple(line for line in found if line.id not in closed)
             extras = self._extras.get((zone_key, day))
             if extras:
-                rank = self._rank[audience]
-                have = {line.id for line in found}
-                for line, iv in extras:
-                    if line.id in rank and line.id not in have and iv.start <= minute < iv.end:
-                        found.append(line)
-                        have.add(line.id)
-                        needs_sort = True
-        if needs_sort:
-            rank = self._rank[audience]
-            found.sort(key=lambda line: rank[line.id])
-        return tuple(found)
+                found = self._add_extras(found, extras, minute, audience)
+            per_zone.append(found)
+        if len(per_zone) == 1:
+            return per_zone[0]
+        rank = self._rank[audience]
+        return tuple(heapq.merge(*per_zone, key=lambda line: rank[line.id]))
 
-    def _closed_ids(self, day: dt.date, zone_key: str) -> set[str] | frozenset[str]:
-        closed: set[str] | frozenset[str] = self._closure_days.get((zone_key, day), frozenset())
-        for (country, subdivision, zone), ids in self._holiday_groups.items():
-            if zone == zone_key and day in _holiday_calendar(country, subdivision):
-                closed = closed | ids
+    def _add_extras(self, found: tuple[Line, ...], extras: list[tuple[Line, Interval]], minute: int,
+                    audience: str) -> tuple[Line, ...]:
+        rank = self._rank[audience]
+        have = {line.id for line in found}
+        merged = list(found)
+        for line, iv in extras:
+            if line.id in rank and line.id not in have and iv.start <= minute < iv.end:
+                bisect.insort(merged, line, key=lambda other: rank[other.id])
+                have.add(line.id)
+        return tuple(merged)
+
+    def _closed_ids(self, zone_key: str, day: dt.date) -> frozenset[str]:
+        """Lines of the zone shut all day on `day` by a holiday or a dated closure."""
+        key = (zone_key, day)
+        closed = self._closed_on.get(key)
+        if closed is None:
+            ids = set(self._closure_days.get(key, ()))
+            for (country, subdivision, zone), group in self._holiday_groups.items():
+                if zone == zone_key and day in _holiday_calendar(country, subdivision):
+                    ids |= group
+            if len(self._closed_on) > 4096:  # a long-running process sees one new date a day
+                self._closed_on.clear()
+            closed = self._closed_on[key] = frozenset(ids)
         return closed
 
 
-Bucket = tuple[tuple[Line, tuple[tuple[int, int], ...]], ...]
+@dataclass(frozen=True)
+class _WeekTable:
+    """The regular week (minute 0 = Monday 00:00 local) as stretches with the same open lines.
 
+    `starts[i]` is the first minute of stretch i; `open[i]` its open lines, in the order given."""
 
-def _hour_buckets(lines: list[Line]) -> list[Bucket]:
-    """168 buckets (Monday 00:00 first) of (line, partial minute-of-day ranges, or () if open
-    the whole hour), in the order given."""
-    buckets: list[list[tuple[Line, tuple[tuple[int, int], ...]]]] = [[] for _ in range(7 * 24)]
-    for line in lines:
-        regular = replace(line, closed_on_public_holidays=False, closures=(), extra_openings=())
-        week: list[tuple[int, int]] = []
-        for weekday in range(7):
-            # a regular day of this weekday: its own intervals and the tails of the day before
-            base = weekday * MINUTES_PER_DAY
-            for iv in day_ranges(regular, _A_MONDAY + dt.timedelta(days=weekday)):
-                week.append((base + iv.start, base + iv.end))
-        for hour in range(7 * 24):
-            lo, hi = hour * 60, hour * 60 + 60
-            if any(a <= lo and b >= hi for a, b in week):
-                buckets[hour].append((line, ()))
+    starts: tuple[int, ...]
+    open: tuple[tuple[Line, ...], ...]
+
+    @classmethod
+    def build(cls, lines: list[Line]) -> _WeekTable:
+        ranges = {line.id: _regular_week(line) for line in lines}
+        starts = sorted({0} | {m for week in ranges.values() for a, b in week for m in (a, b)
+                               if m < 7 * MINUTES_PER_DAY})
+        stretches: list[list[Line]] = [[] for _ in starts]
+        for line in lines:  # in best-fit order, so every stretch is too
+            for a, b in ranges[line.id]:
+                for i in range(bisect.bisect_left(starts, a), bisect.bisect_left(starts, b)):
+                    stretches[i].append(line)
+        # neighbours with the same lines share one stretch: fewer, and one tuple each
+        kept_starts: list[int] = []
+        kept: list[tuple[Line, ...]] = []
+        for start, found in zip(starts, stretches):
+            as_tuple = tuple(found)
+            if kept and kept[-1] == as_tuple:
                 continue
-            day_base = (hour // 24) * MINUTES_PER_DAY
-            parts = tuple((max(a, lo) - day_base, min(b, hi) - day_base) for a, b in week if a < hi and b > lo)
-            if parts:
-                buckets[hour].append((line, parts))
-    return [tuple(b) for b in buckets]
+            kept_starts.append(start)
+            kept.append(as_tuple)
+        return cls(tuple(kept_starts), tuple(kept))
+
+    def at(self, minute_of_week: int) -> tuple[Line, ...]:
+        return self.open[bisect.bisect_right(self.starts, minute_of_week) - 1]
+
+
+def _regular_week(line: Line) -> list[tuple[int, int]]:
+    """The line's open minutes of a week without exceptions, as (start, end) minute-of-week
+    ranges; tails past Sunday midnight land on Monday morning."""
+    regular = replace(line, closed_on_public_holidays=False, closures=(), extra_openings=())
+    week = []
+    for weekday in range(7):
+        base = weekday * MINUTES_PER_DAY
+        for iv in day_ranges(regular, _A_MONDAY + dt.timedelta(days=weekday)):
+            week.append((base + iv.start, base + iv.end))
+    return week
 
 
 _A_MONDAY = dt.date(2001, 1, 1)  # any Monday: the weekly pattern without exceptions

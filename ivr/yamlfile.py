@@ -58,18 +58,51 @@ def read_yaml(path: Path, label: str) -> YamlDoc:
         return doc
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         what = getattr(exc, "problem", None) or str(exc)
-        doc = YamlDoc(label, None, {})
         line = mark.line + 1 if mark is not None else None
-        doc.errors.append(ConfigError(label, "", f"is not valid YAML: {what}", line))
-        return doc
+        hint = "; expected well-formed YAML (check the indentation; quote text holding \": \" or \" #\")"
+        return _unreadable(label, f"is not valid YAML: {what}{hint}", line)
+    except RecursionError:
+        return _unreadable(label, f"nests lists or mappings deeper than can be read; expected at most "
+                                  f"a few levels", None)
     lines: dict[str, int] = {}
     if node is not None:
         _index(node, "", lines)
+    try:
+        data = yaml.safe_load(text)
+    except ValueError as exc:  # PyYAML builds dates with datetime: 2026-02-30 raises here
+        doc = YamlDoc(label, None, lines)
+        path, value = _bad_timestamp(node)
+        doc.problem(path, f"{value!r} is not a date that exists ({exc}); expected a real date YYYY-MM-DD")
+        return doc
     return YamlDoc(label, data, lines)
+
+
+def _unreadable(label: str, message: str, line: int | None) -> YamlDoc:
+    doc = YamlDoc(label, None, {})
+    doc.errors.append(ConfigError(label, "", message, line))
+    return doc
+
+
+def _bad_timestamp(node: yaml.Node | None, path: str = "") -> tuple[str, str]:
+    """The key path and text of the first timestamp that PyYAML cannot turn into a date."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:timestamp":
+        try:
+            yaml.SafeLoader.construct_yaml_timestamp(yaml.SafeLoader(""), node)
+        except ValueError:
+            return path, node.value
+    children: list[tuple[str, yaml.Node]] = []
+    if isinstance(node, yaml.MappingNode):
+        children = [(join(path, str(key.value)), value) for key, value in node.value]
+    elif isinstance(node, yaml.SequenceNode):
+        children = [(join(path, i), item) for i, item in enumerate(node.value)]
+    for child_path, child in children:
+        found = _bad_timestamp(child, child_path)
+        if found[0] or found[1]:
+            return found
+    return "", ""
 
 
 def _index(node: yaml.Node, path: str, out: dict[str, int]) -> None:

@@ -222,19 +222,22 @@ def test_unknown_holiday_subdivision_is_refused(problems: Callable[..., list[str
     assert "BE" in codes.split(", ")
 
 
+SYNTAX_HINT = '; expected well-formed YAML (check the indentation; quote text holding ": " or " #")'
+
+
 @pytest.mark.parametrize(("old", "new", "message"), [
     # a tab where YAML wants spaces: a common slip in a plain editor
     ('      mon: "10:00-13:00"', '\tmon: "10:00-13:00"',
-     "hotlines.yaml: is not valid YAML: found character '\\t' that cannot start any token (line 36)"),
+     "hotlines.yaml: is not valid YAML: found character '\\t' that cannot start any token" + SYNTAX_HINT + " (line 36)"),
     # one space too many before a key
     ("    name: {de: HateAid", "     name: {de: HateAid",
-     "hotlines.yaml: is not valid YAML: mapping values are not allowed here (line 31)"),
+     "hotlines.yaml: is not valid YAML: mapping values are not allowed here" + SYNTAX_HINT + " (line 31)"),
     # a value followed by a stray colon
     ('      tue: "15:00-18:00"', '      tue: "15:00-18:00": x',
-     "hotlines.yaml: is not valid YAML: mapping values are not allowed here (line 37)"),
+     "hotlines.yaml: is not valid YAML: mapping values are not allowed here" + SYNTAX_HINT + " (line 37)"),
     # an unclosed list: PyYAML notices on the next line, and says so
     ("serves: [young_person]", "serves: [young_person",
-     "hotlines.yaml: is not valid YAML: expected ',' or ']', but got ':' (line 15)"),
+     "hotlines.yaml: is not valid YAML: expected ',' or ']', but got ':'" + SYNTAX_HINT + " (line 15)"),
 ])
 def test_yaml_syntax_error_names_the_line(problems: Callable[..., list[str]], old: str, new: str,
                                           message: str) -> None:
@@ -371,9 +374,7 @@ def _key_paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...
 
 
 BASE_DATA = yaml.safe_load(BASE)
-# best_fit and public_holidays are left out while the unhashable-value bugs below are open
-# (see test_known_tracebacks_on_junk); put them back once those are fixed.
-EDITABLE = [p for p in _key_paths(BASE_DATA) if p[0] not in ("best_fit", "public_holidays")]
+EDITABLE = list(_key_paths(BASE_DATA))
 JUNK = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
     | st.dates(), lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
@@ -403,34 +404,37 @@ def test_any_value_anywhere_is_a_problem_not_a_traceback(tmp_path: Path, edits: 
         assert all(str(error).startswith(str(target / "hotlines.yaml")) for error in problems.errors)
 
 
-# Found while writing these tests: inputs that still escape as a traceback. Each is a bug in a
-# file this suite does not own; the mark names it. Remove the mark once it is fixed (strict: a
-# fixed bug makes the test XPASS, which fails the run as a reminder).
-def _traceback(raises: type[BaseException], reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, raises=raises, reason=reason)
+# Inputs that once escaped as a traceback; each now reads as one clear problem.
+@pytest.mark.parametrize("replacement, expected", [
+    (("{from: 2026-12-24, to: 2026-12-24", "{from: 2026-02-30, to: 2026-12-24"),
+     "hotlines.yaml: lines[1].closures[0].from: '2026-02-30' is not a date that exists (day is out "
+     "of range for month); expected a real date YYYY-MM-DD (line 28)"),
+    (("{country: DE}", "{country: [DE]}"),
+     "hotlines.yaml: public_holidays.country: ['DE'] is not a country the holidays package knows; "
+     "expected an ISO code like \"DE\" (line 2)"),
+    (("adult: [hateaid]", "adult: [hateaid, {id: kids-line}]"),
+     "hotlines.yaml: best_fit.adult[1]: {'id': 'kids-line'} is not a line id; expected one of "
+     "kids-line, parents-line, hateaid (line 6)"),
+    (("timezone: Europe/Berlin", "timezone: Europe"),
+     "hotlines.yaml: timezone: 'Europe' is not a time zone; expected an IANA name like "
+     "\"Europe/Berlin\" (line 1)"),
+    (("public_holidays:", "resources: " + "[" * 600 + "]" * 600 + "\npublic_holidays:"),
+     "hotlines.yaml: nests lists or mappings deeper than can be read; expected at most a few levels"),
+], ids=["impossible-date", "country-list", "best-fit-mapping", "zone-folder", "deep-nesting"])
+def test_junk_that_once_raised_reads_as_one_problem(problems: Callable[..., list[str]],
+                                                    replacement: tuple[str, str], expected: str) -> None:
+    assert problems(BASE.replace(*replacement)) == [expected]
 
 
-@pytest.mark.parametrize("replacement", [
-    pytest.param(("{from: 2026-12-24, to: 2026-12-24", "{from: 2026-02-30, to: 2026-12-24"),
-                 id="impossible-date", marks=_traceback(ValueError, (
-                     "yamlfile.read_yaml catches only yaml.YAMLError; PyYAML's date constructor "
-                     "raises ValueError('day is out of range for month') for 2026-02-30"))),
-    pytest.param(("{country: DE}", "{country: [DE]}"), id="country-list", marks=_traceback(TypeError, (
-        "directory_loader._holiday_country: `country not in _supported_countries()` on a list "
-        "raises TypeError: unhashable type"))),
-    pytest.param(("adult: [hateaid]", "adult: [hateaid, {id: kids-line}]"), id="best-fit-mapping",
-                 marks=_traceback(TypeError, (
-                     "directory_loader._best_fit: `line_id not in known` on a mapping raises "
-                     "TypeError: unhashable type"))),
-    pytest.param(("timezone: Europe/Berlin", "timezone: Europe"), id="zone-folder",
-                 marks=_traceback(IsADirectoryError, (
-                     "directory_loader._zone catches ZoneInfoNotFoundError and ValueError, but "
-                     "ZoneInfo('Europe') (a folder of zones) raises IsADirectoryError"))),
-    pytest.param(("public_holidays:", "resources: " + "[" * 600 + "]" * 600 + "\npublic_holidays:"),
-                 id="deep-nesting", marks=_traceback(RecursionError, (
-                     "yamlfile.read_yaml: yaml.compose recurses once per nesting level; 600 "
-                     "nested lists raise RecursionError, which is not caught"))),
-])
-def test_known_tracebacks_on_junk(problems: Callable[..., list[str]],
-                                  replacement: tuple[str, str]) -> None:
-    problems(BASE.replace(*replacement))
+@pytest.mark.parametrize("replacement, expected", [
+    # a key left out reads "is missing", not "None is not ..."
+    (('    phone: "+493025208838"\n', ""),
+     'hotlines.yaml: lines[2].phone: is missing; expected "+" and digits, e.g. "+498001110550" (line 30)'),
+    # +493025208838 without quotes is read by YAML as a number: say what helps
+    (('phone: "+493025208838"', "phone: +493025208838"),
+     'hotlines.yaml: lines[2].phone: 493025208838 is not a phone number in E.164; expected "+" and '
+     'digits in quotes, e.g. "+498001110550" (line 32)'),
+], ids=["missing-phone", "unquoted-phone"])
+def test_missing_and_unquoted_values_are_named_plainly(problems: Callable[..., list[str]],
+                                                       replacement: tuple[str, str], expected: str) -> None:
+    assert problems(edited(replacement)) == [expected]

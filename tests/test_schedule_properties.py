@@ -38,13 +38,6 @@ PLUS5 = dt.timezone(dt.timedelta(hours=5))
 SECOND = dt.timedelta(seconds=1)
 DAY = dt.timedelta(days=1)
 
-# next_opening and current_period disagree with is_open when an interval starts or ends inside
-# the hour the clocks skip or repeat (see the xfail tests at the end of this file). Until that is
-# fixed, the generated hours for those two keep their boundaries out of 01:00-03:00 local (both
-# zones change clocks in that window); intervals still span it. Set False once fixed.
-AVOID_CLOCK_CHANGE_HOURS = True
-CLOCK_CHANGE_WINDOW = range(60, 181)
-
 FAST = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Days when something happens: clock changes in both zones, holidays (national, Berlin's
@@ -62,18 +55,11 @@ INTERESTING_DAYS = [dt.date.fromisoformat(d) for d in (
 # -- strategies -----------------------------------------------------------------------------------
 # Built once at import: building strategies inside a draw is what makes hypothesis slow.
 
-def _boundaries(avoid_clock_change: bool) -> st.SearchStrategy[int]:
-    """A local minute of day: mostly whole and half hours, as real hours are, sometimes any,
-    often around the hours the clocks change (01:00-03:00 local in both zones)."""
-    minute = st.one_of(st.integers(0, 47).map(lambda h: h * 30), st.integers(0, 24 * 60 - 1),
+# A local minute of day: mostly whole and half hours, as real hours are, sometimes any, often
+# around the hours the clocks change (01:00-03:00 local in both zones).
+BOUNDARIES = st.one_of(st.integers(0, 47).map(lambda h: h * 30), st.integers(0, 24 * 60 - 1),
                        st.integers(50, 190))
-    if avoid_clock_change:  # moved three hours later, not filtered: filtering this much is slow
-        minute = minute.map(lambda m: m + 180 if m in CLOCK_CHANGE_WINDOW else m)
-    return minute
-
-
-BOUNDARIES = {avoid: _boundaries(avoid) for avoid in (False, True)}
-ENDS = {avoid: BOUNDARIES[avoid] | st.just(24 * 60) for avoid in (False, True)}
+ENDS = BOUNDARIES | st.just(24 * 60)
 HOLIDAY_RULES = st.sampled_from([("DE", None), ("DE", "BE"), ("DE", "BY"), ("US", "NY")])
 ZONES = st.sampled_from([BERLIN, NEW_YORK])
 SERVES = st.sets(st.sampled_from(AUDIENCES), min_size=1)
@@ -82,21 +68,20 @@ ANCHORS = st.sampled_from(INTERESTING_DAYS) | st.dates(dt.date(2025, 1, 1), dt.d
 
 
 @st.composite
-def intervals(draw: st.DrawFn, avoid: bool) -> Interval:
+def intervals(draw: st.DrawFn) -> Interval:
     """One weekly interval; one whose end is before its start crosses midnight ("+1")."""
-    start = draw(BOUNDARIES[avoid])
-    end = draw(ENDS[avoid])
+    start = draw(BOUNDARIES)
+    end = draw(ENDS)
     if end == start:  # "10:00-10:00" is refused by the loader: make it "10:00-24:00"
         end = 24 * 60 if start else 12 * 60
     return Interval(start, end + 24 * 60 if end < start else end)
 
 
-WEEKS = {avoid: st.lists(st.lists(intervals(avoid), max_size=2).map(tuple), min_size=7, max_size=7).map(tuple)
-         for avoid in (False, True)}
+WEEKS = st.lists(st.lists(intervals(), max_size=2).map(tuple), min_size=7, max_size=7).map(tuple)
 
 
 @st.composite
-def lines(draw: st.DrawFn, line_id: str, anchor: dt.date, avoid: bool = False) -> Line:
+def lines(draw: st.DrawFn, line_id: str, anchor: dt.date) -> Line:
     """A line with random weekly hours, closures and extra openings near `anchor`, a holiday
     rule and one of two zones."""
     closures = []
@@ -105,15 +90,13 @@ def lines(draw: st.DrawFn, line_id: str, anchor: dt.date, avoid: bool = False) -
         closures.append(Closure(first, first + dt.timedelta(days=draw(st.integers(0, 6))), "test"))
     extras = []
     for offset in draw(st.lists(NEAR, max_size=2)):
-        start = draw(BOUNDARIES[avoid])
+        start = draw(BOUNDARIES)
         end = min(start + draw(st.integers(1, 10 * 60)), 24 * 60)
-        if avoid and end in CLOCK_CHANGE_WINDOW:
-            end = 24 * 60
         extras.append(ExtraOpening(anchor + dt.timedelta(days=offset), Interval(start, end), "test"))
     country, subdivision = draw(HOLIDAY_RULES)
     return Line(
         id=line_id, name={"de": line_id, "en": line_id}, phone="+4930123456", spoken="030 123456",
-        serves=frozenset(draw(SERVES)), timezone=draw(ZONES), weekly=draw(WEEKS[avoid]),
+        serves=frozenset(draw(SERVES)), timezone=draw(ZONES), weekly=draw(WEEKS),
         closed_on_public_holidays=draw(st.booleans()), holiday_country=country,
         holiday_subdivision=subdivision, closures=tuple(closures), extra_openings=tuple(extras),
     )
@@ -241,7 +224,7 @@ def opening_candidates(line: Line, lo: dt.datetime, hi: dt.datetime) -> list[dt.
 @st.composite
 def line_and_instant(draw: st.DrawFn) -> tuple[Line, dt.datetime]:
     anchor = draw(ANCHORS)
-    line = draw(lines("l0", anchor, avoid=AVOID_CLOCK_CHANGE_HOURS))
+    line = draw(lines("l0", anchor))
     return line, draw(instants_near(anchor))
 
 
@@ -299,7 +282,7 @@ def test_naive_instants_are_refused_everywhere(directory: Directory, index: Open
             call()
 
 
-# -- known bugs: hours that start or end inside the hour the clocks skip or repeat ----------------
+# -- hours that start or end inside the hour the clocks skip or repeat ----------------------------
 
 def _sunday_line(hours: str) -> Line:
     start, end = (int(h[:2]) * 60 + int(h[3:]) for h in hours.split("-"))
@@ -308,24 +291,12 @@ def _sunday_line(hours: str) -> Line:
                 BERLIN, weekly, closed_on_public_holidays=False)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "schedule.periods yields an empty period (opens == closes == 03:00 CEST) for hours that lie "
-    "wholly in the skipped hour of 29 March 2026, so next_opening returns an instant at which "
-    "the line is not open. Fix: build each day's periods in UTC, split at the clock change "
-    "(schedule.periods); the minimal fix is to skip periods with closes <= opens."))
 def test_hours_inside_the_skipped_spring_hour_are_never_the_next_opening() -> None:
     line = _sunday_line("02:00-03:00")  # 02:00-03:00 does not exist on 29 March 2026
     found = next_opening(line, dt.datetime(2026, 3, 28, 12, tzinfo=UTC))
     assert found is not None and is_open(line, found)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "schedule.periods turns wall-clock hours into one instant range using the first occurrence "
-    "of each wall time, but is_open follows the wall clock: on 25 October 2026 a line open "
-    "01:00-02:30 is open again 02:00-02:30 CET (01:00-01:30 UTC). current_period says closed "
-    "then, and next_opening from 02:45 CEST skips that reopening by a week. Fix: build each "
-    "day's periods in UTC, one span before the clock change and one after (schedule.periods), "
-    "and compare `at` in UTC (one zone's datetimes compare by wall time)."))
 def test_hours_ending_inside_the_repeated_autumn_hour() -> None:
     line = _sunday_line("01:00-02:30")
     second_two_oclock = dt.datetime(2026, 10, 25, 1, 0, tzinfo=UTC)  # 02:00 CET, the second time
