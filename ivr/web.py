@@ -15,10 +15,9 @@ from typing import Callable
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, current_app, request
-from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import HTTPException
 
-from . import flow
+from . import flow, signature
 from .config import Settings, parse_instant
 from .loading import Config
 from .twiml import DIALED_PATH, MENU_PATH, Renderer
@@ -132,13 +131,12 @@ def requested_url(public_url: str | None) -> str:
 
 
 def _check_signature() -> Response | None:
-    validator: RequestValidator | None = current_app.extensions["ivr.validator"]
-    if validator is None or request.endpoint in ("ivr.health", None):
+    token: bytes | None = current_app.extensions["ivr.token"]
+    if token is None or request.endpoint in ("ivr.health", None):
         return None
-    signature = request.headers.get("X-Twilio-Signature", "")
-    params = request.form if request.method == "POST" else {}
+    fields = request.form.items(multi=True) if request.method == "POST" else ()
     url = requested_url(current_app.extensions["ivr.public_url"])
-    if signature and validator.validate(url, params, signature):
+    if signature.is_valid(token, url, fields, request.headers.get("X-Twilio-Signature", "")):
         return None
     log.warning("refused a request to %s: missing or wrong X-Twilio-Signature", request.path)
     return Response("Forbidden\n", 403, content_type="text/plain")
@@ -172,7 +170,7 @@ def create_app(config: Config, settings: Settings, clock: Clock | None = None) -
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["ivr.service"] = Service(config, Renderer(config))
     app.extensions["ivr.clock"] = clock or make_clock(settings, config)
-    app.extensions["ivr.validator"] = RequestValidator(settings.auth_token) if settings.auth_token else None
+    app.extensions["ivr.token"] = settings.auth_token.encode("utf-8") if settings.auth_token else None
     app.extensions["ivr.public_url"] = settings.public_url
     app.register_blueprint(bp)
     app.before_request(_check_signature)
