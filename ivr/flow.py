@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from typing import Union
+from typing import Mapping, Union
 
 from .directory import ANYONE, AUDIENCES, Line
 from .loading import Config
@@ -242,7 +242,7 @@ def state_params(state: CallState) -> dict[str, str]:
     return params
 
 
-def parse_state(config: Config, params: dict[str, str]) -> CallState:
+def parse_state(config: Config, params: Mapping[str, str]) -> CallState:
     """State from a URL's query. Never trusted: anything unknown falls back to a safe default,
     so a tampered or truncated URL still leads somewhere useful."""
     menu, directory = config.menu, config.directory

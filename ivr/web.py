@@ -59,21 +59,35 @@ def _service() -> Service:
     return current_app.extensions["ivr.service"]
 
 
-def _field(name: str) -> str:
-    values = request.form if request.method == "POST" else request.args
-    return (values.get(name) or "")[:_MAX_FIELD].strip()
+@dataclass(frozen=True)
+class Incoming:
+    """The few Twilio fields a webhook uses, read once, cut to size, never the caller's number."""
+
+    to: str
+    digits: str
+    dial_status: str
+
+    @classmethod
+    def read(cls) -> Incoming:
+        # Twilio sends its fields in the body of a POST, or in the query string of a GET.
+        values = request.form if request.method == "POST" else request.args
+        return cls(*((values.get(name) or "")[:_MAX_FIELD].strip()
+                     for name in ("To", "Digits", "DialCallStatus")))
+
+    @property
+    def service_number(self) -> str | None:
+        """The number the caller dialled, when it can serve as callerId."""
+        return self.to if _E164.match(self.to) else None
+
+    @property
+    def can_dial(self) -> bool:
+        # Without the service's own number as callerId, Twilio would show the caller's number
+        # to the hotline. Then the numbers are read out instead.
+        return self.service_number is not None
 
 
-def _answer(step: flow.Step) -> Response:
-    to = _field("To")
-    caller_id = to if _E164.match(to) else None
-    return Response(_service().renderer.render(step, caller_id), 200, content_type=XML)
-
-
-def _can_dial() -> bool:
-    # Without the service's own number as callerId, Twilio would show the caller's number to
-    # the hotline. Then the numbers are read out instead.
-    return bool(_E164.match(_field("To")))
+def _answer(step: flow.Step, incoming: Incoming) -> Response:
+    return Response(_service().renderer.render(step, incoming.service_number), 200, content_type=XML)
 
 
 def _now() -> dt.datetime:
@@ -82,27 +96,28 @@ def _now() -> dt.datetime:
 
 @bp.route("/voice", methods=["POST", "GET"])
 def voice() -> Response:
-    return _answer(flow.start(_service().config, _now()))
+    return _answer(flow.start(_service().config, _now()), Incoming.read())
 
 
 @bp.route(MENU_PATH, methods=["POST", "GET"])
 def menu() -> Response:
     config = _service().config
-    state = flow.parse_state(config, request.args.to_dict())
-    digits = _field("Digits")
-    if digits:
-        step = flow.key_pressed(config, state, digits, _now(), can_dial=_can_dial())
+    state = flow.parse_state(config, request.args)
+    incoming = Incoming.read()
+    if incoming.digits:
+        step = flow.key_pressed(config, state, incoming.digits, _now(), can_dial=incoming.can_dial)
     else:
-        step = flow.silence(config, state, _now(), can_dial=_can_dial())
-    return _answer(step)
+        step = flow.silence(config, state, _now(), can_dial=incoming.can_dial)
+    return _answer(step, incoming)
 
 
 @bp.route(DIALED_PATH, methods=["POST", "GET"])
 def dialed() -> Response:
     config = _service().config
-    state = flow.parse_state(config, request.args.to_dict())
-    status = _field("DialCallStatus") or "failed"
-    return _answer(flow.dial_ended(config, state, status, _now(), can_dial=_can_dial()))
+    state = flow.parse_state(config, request.args)
+    incoming = Incoming.read()
+    status = incoming.dial_status or "failed"
+    return _answer(flow.dial_ended(config, state, status, _now(), can_dial=incoming.can_dial), incoming)
 
 
 @bp.route("/fallback", methods=["POST", "GET"])
