@@ -91,6 +91,8 @@ def fill(template: str, args: Mapping[str, Value], words: Mapping[str, object]) 
 
 def _add_text(pieces: list[Piece], text: str) -> None:
     if pieces and isinstance(pieces[-1], str):
+        if pieces[-1].endswith(".") and text.startswith("."):
+            text = text[1:]  # "... 8 p.m." + "." reads as one full stop, not two
         pieces[-1] += text
     else:
         pieces.append(text)
