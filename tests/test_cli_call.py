@@ -1,0 +1,153 @@
+"""The operator's commands, through click's CliRunner: a scripted `ivr call` shows who is dialled
+and what is said, `ivr check` gives one line (or every problem), `ivr fallback-twiml` prints the
+same static TwiML that /fallback answers."""
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from ivr.cli import main
+from ivr.config import bundled_dir
+from twiml_helpers import NAME_DE, PHONE, make_app, post, spoken_numbers, twilio_form
+
+SHOWN_AS = "+490000000000"  # the terminal call's pretend service number (the To)
+# Nothing from the developer's shell may leak in: each run names its whole environment.
+CLEAN_ENV: dict[str, str | None] = {"TWILIO_AUTH_TOKEN": None, "IVR_NOW": None, "IVR_DATA_DIR": None,
+                                    "IVR_PROMPTS_DIR": None, "IVR_PUBLIC_URL": None}
+
+
+def ivr(*args: str, **env: str) -> Result:
+    return CliRunner().invoke(main, list(args), env={**CLEAN_ENV, **env}, catch_exceptions=False)
+
+
+def dialled(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("(dialling ")]
+
+
+def dialling(line_id: str) -> str:
+    return f"(dialling {PHONE[line_id]}, shown to the hotline as {SHOWN_AS})"
+
+
+# -- ivr call ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("token", [None, "terminal-call-token"], ids=["dev", "signed"])
+def test_call_with_all_lines_open_dials_the_best_then_the_next(token: str | None) -> None:
+    env = {"TWILIO_AUTH_TOKEN": token} if token else {}
+    result = ivr("call", "--at", "2026-11-24T15:30", "--keys", "0,busy,completed", **env)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("[de-DE] Infotelefon bei Gewalt mit intimen Bildern")
+    assert lines[4:] == [
+        "(key 0)",
+        f"[de-DE] Wir verbinden Sie jetzt mit: {NAME_DE['abuse-helpline']}. "
+        "Bitte bleiben Sie dran, das kann einen Moment dauern.",
+        dialling("abuse-helpline"),
+        "(the dial ended: busy)",
+        "[de-DE] Dort ist gerade besetzt.",
+        "[de-DE] Wir versuchen es bei einer anderen Stelle.",
+        f"[de-DE] Wir verbinden Sie jetzt mit: {NAME_DE['hateaid']}. "
+        "Bitte bleiben Sie dran, das kann einen Moment dauern.",
+        dialling("hateaid"),
+        "(the dial ended: completed)",
+        "[de-DE] Danke für Ihren Anruf. Wenn Sie wieder Unterstützung brauchen, rufen Sie gern "
+        "erneut an. Auf Wiederhören.",
+        "(the call ends)",
+    ]
+
+
+@pytest.mark.parametrize("at, keys, expected", [
+    ("2026-11-24T15:30", "1,1", ["kids-line"]),  # a young person
+    ("2026-11-24T15:30", "1,2,no-answer", ["parents-line", "abuse-helpline"]),
+    ("2026-11-24T14:30Z", "1,3", ["hateaid"]),  # the same instant in UTC
+    ("2026-11-28T15:00", "0,failed", ["kids-line"]),  # the only open line; then its number is read
+    ("2026-11-28T15:00", "1,3", []),  # an adult on Saturday: nothing open for them
+    ("2026-03-30T09:30", "1,3", ["abuse-helpline"]),  # summer time: HateAid opens at 10
+    ("2026-11-28T22:00", "0,-,-", []),
+])
+def test_call_dials_whoever_is_open_for_the_caller(at: str, keys: str, expected: list[str]) -> None:
+    result = ivr("call", "--at", at, "--keys", keys)
+    assert result.exit_code == 0, result.output
+    assert dialled(result.stdout) == [dialling(line_id) for line_id in expected]
+
+
+def test_call_when_nothing_is_open_says_when_and_says_goodbye() -> None:
+    result = ivr("call", "--at", "2026-11-28T22:00", "--keys", "0,-,-")
+    lines = result.stdout.splitlines()
+    assert "[de-DE] Die nächste ist am Montag um 9 Uhr erreichbar: Hilfetelefon Sexueller Missbrauch, " \
+           "Telefon 0800 22 55 530." in lines
+    assert lines[-3:] == ["(silence)", "[de-DE] Danke, dass Sie angerufen haben. Sie müssen das nicht "
+                          "allein durchstehen. Auf Wiederhören.", "(the call ends)"]
+
+
+def test_call_after_a_failed_dial_reads_the_number() -> None:
+    result = ivr("call", "--at", "2026-11-28T15:00", "--keys", "0,failed")
+    assert result.stdout.splitlines()[-5:-2] == [
+        "[de-DE] Diese Verbindung hat leider nicht geklappt.",
+        "[de-DE] Wir konnten Sie gerade leider nicht verbinden. Sie können diese Nummern auch selbst wählen:",
+        f"[de-DE] {NAME_DE['kids-line']}: 116 111.",
+    ]
+
+
+def test_call_in_english_presses_the_language_key_first() -> None:
+    result = ivr("call", "--at", "2026-11-24T15:30", "--lang", "en", "--keys", "0")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert "(key 4)" in lines
+    after = lines[lines.index("(key 4)") + 1:]
+    assert after[0] == ("[en-GB] Helpline on abuse with intimate images: free, anonymous, nothing recorded. "
+                        "In immediate danger, hang up and dial 110 or 112.")
+    assert after[-2:] == ["[en-GB] We are connecting you now to: Sexual abuse helpline. Please stay on the "
+                          "line, this may take a moment.", dialling("abuse-helpline")]
+
+
+def test_call_takes_ivr_now_when_no_at_is_given() -> None:
+    result = ivr("call", "--keys", "1,3", IVR_NOW="2026-11-24T15:30")
+    assert dialled(result.stdout) == [dialling("hateaid")]
+
+
+def test_call_refuses_a_time_it_cannot_read() -> None:
+    result = ivr("call", "--at", "Dienstag nachmittag", "--keys", "0")
+    assert result.exit_code == 2
+    assert "--at" in result.stderr and "'Dienstag nachmittag' is not a time" in result.stderr
+    assert result.stdout == ""
+
+
+# -- ivr check -----------------------------------------------------------------------------------
+
+def test_check_passes_with_a_one_line_summary() -> None:
+    result = ivr("check")
+    assert result.exit_code == 0
+    assert result.stdout == (f"OK: 4 lines, 8 resources, 15 menu nodes, languages de, en "
+                             f"({bundled_dir('data')}, {bundled_dir('prompts')})\n")
+
+
+def test_check_fails_naming_the_file_and_key_of_a_missing_english_prompt(tmp_path: Path) -> None:
+    data, prompts = tmp_path / "data", tmp_path / "prompts"
+    shutil.copytree(bundled_dir("data"), data)
+    shutil.copytree(bundled_dir("prompts"), prompts)
+    english = prompts / "en.yaml"
+    text = english.read_text(encoding="utf-8")
+    start = text.index("  connect.busy:")
+    english.write_text(text[:start] + text[text.index("\n", start) + 1:], encoding="utf-8")
+    result = ivr("check", IVR_DATA_DIR=str(data), IVR_PROMPTS_DIR=str(prompts))
+    assert result.exit_code == 1
+    assert not result.stdout.startswith("OK")
+    assert "en.yaml" in result.stderr and "connect.busy" in result.stderr
+
+
+# -- ivr fallback-twiml --------------------------------------------------------------------------
+
+def test_fallback_twiml_is_what_the_fallback_url_answers() -> None:
+    result = ivr("fallback-twiml")
+    assert result.exit_code == 0
+    served = post(make_app(None, token=None).test_client(), "/fallback", twilio_form()).get_data(as_text=True)
+    assert result.stdout == served + "\n"
+    root = ET.fromstring(result.stdout.strip().encode())
+    assert [child.tag for child in root][-1] == "Hangup"
+    numbers = [n for say in root.iter("Say") for n in spoken_numbers(say)]
+    for spoken in ("116 111", "0800 111 0 550", "030 25208838", "0800 22 55 530", "110", "112"):
+        assert numbers.count(tuple(spoken.split())) == 2, spoken  # German and English
