@@ -133,9 +133,20 @@ def _unknown_key(config: Config, state: CallState, key: str, now: dt.datetime, *
 def _give_up(config: Config, state: CallState, now: dt.datetime, *, can_dial: bool) -> Step:
     """After silence or unknown keys: connect for the caller, or, where that was already
     offered, the numbers and a kind goodbye. Never another loop."""
-    if state.node in (CLOSED_NODE, UNREACHABLE_NODE):
-        return Step(state.lang, (Say("goodbye"),), Hangup())
+    if state.node in (CLOSED_NODE, UNREACHABLE_NODE) and _as_now(config, state, now) == state:
+        return Step(state.lang, (Say("goodbye"),), Hangup())  # what helps was just read out
+    # Elsewhere, or at the closed menu when a line has opened since: connect for the caller.
     return _connect(config, replace(state, tries=0), now, final=True, can_dial=can_dial)
+
+
+def _as_now(config: Config, state: CallState, now: dt.datetime) -> CallState:
+    """The closed and unreachable menus describe the moment they were reached, and a call can
+    outlive it: a line opens while the caller listens, or the last one closes. Pick the one that
+    is true now."""
+    if state.node not in (CLOSED_NODE, UNREACHABLE_NODE):
+        return state
+    node = UNREACHABLE_NODE if config.index.open_lines(now, state.audience) else CLOSED_NODE
+    return replace(state, node=node)
 
 
 def _connect(config: Config, state: CallState, now: dt.datetime, *, final: bool = False,
@@ -158,6 +169,7 @@ def _connect(config: Config, state: CallState, now: dt.datetime, *, final: bool 
 
 
 def _menu_step(config: Config, state: CallState, now: dt.datetime, *, greet: bool = False) -> Step:
+    state = _as_now(config, state, now)
     node = config.menu.node(state.node)
     say: list[Say] = [Say("greeting")] if greet else []
     say.extend(_show(config, node, state, now))

@@ -174,7 +174,8 @@ def _on_error(error: Exception) -> Response:
 
 # Last resort when even the fallback cannot be rendered: the emergency numbers, in German.
 EMERGENCY_TWIML = (
-    '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="de-DE">Entschuldigung, ein '
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="de-DE" voice="Polly.Vicki-Neural">'
+    'Entschuldigung, ein '
     'technischer Fehler. In akuter Gefahr wählen Sie <say-as interpret-as="digits">110</say-as> '
     'oder <say-as interpret-as="digits">112</say-as>.</Say><Hangup /></Response>'
 )

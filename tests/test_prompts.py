@@ -136,10 +136,7 @@ def _chunks() -> list[Any]:
     params = []
     for lang in LANGUAGES:
         for node in GUIDE_NODES:
-            marks = ()
-            if (lang, node) == ("en", "guide_act_remove"):
-                marks = pytest.mark.xfail(strict=True, reason="71 words, about 32 s of speech")
-            params.append(pytest.param(lang, node, marks=marks, id=f"{lang}-{node}"))
+            params.append(pytest.param(lang, node, id=f"{lang}-{node}"))
     return params
 
 
@@ -157,10 +154,7 @@ DU = re.compile(r"\b(du|dich|dir|dein|deine|deinen|deinem|deiner|deines|drück)\
 
 
 @pytest.mark.parametrize("key", [
-    pytest.param(k, marks=pytest.mark.xfail(strict=True, reason="said at the closed menu to parents "
-                                             "and to callers who chose no branch, yet it says 'dich'"))
-    if k == "closed.online.juuuport" else k
-    for k in sorted(PROMPTS["de"]) if k not in YOUNG_BRANCH])
+    k for k in sorted(PROMPTS["de"]) if k not in YOUNG_BRANCH])
 def test_german_says_sie_outside_the_young_persons_branch(key: str) -> None:
     assert not DU.search(PROMPTS["de"][key]), PROMPTS["de"][key]
 
@@ -175,7 +169,7 @@ def test_german_says_sie_outside_the_young_persons_branch(key: str) -> None:
     ("en", "guide.young", ["saved, forwarded or screenshotted", "links and user names",
                            "reporting office or the police"]),
     ("de", "guide.act.remove", ["Wer über 18 ist, kann mit StopNCII", "unter 18-Jährigen gibt es dafür Take It Down"]),
-    ("en", "guide.act.remove", ["over 18, StopNCII", "under 18, Take It Down"]),
+    ("en", "guide.act.remove", ["over 18, StopNCII", "people under 18, Take It Down"]),
     ("de", "guide.young.help", ["Du bist nicht schuld"]),
     ("en", "guide.young.help", ["It is not your fault"]),
 ])
