@@ -17,7 +17,8 @@ from urllib.parse import quote
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from . import flow, signature
+from . import signature
+from .answers import DIALED, MENU, VOICE, Answers, Webhook
 from .config import Settings, parse_instant
 from .loading import Config
 from .twiml import DIALED_PATH, MENU_PATH, Renderer
@@ -34,10 +35,18 @@ Clock = Callable[[], dt.datetime]
 
 @dataclass(frozen=True)
 class Service:
-    """What one process serves: the loaded config and its renderer, swapped whole on reload."""
+    """What one process serves: the loaded config and its answers, swapped whole on reload."""
 
     config: Config
-    renderer: Renderer
+    answers: Answers
+
+    @classmethod
+    def of(cls, config: Config) -> Service:
+        return cls(config, Answers(config))
+
+    @property
+    def renderer(self) -> Renderer:
+        return self.answers.renderer
 
 
 def system_clock() -> dt.datetime:
@@ -59,65 +68,30 @@ def _service() -> Service:
     return current_app.extensions["ivr.service"]
 
 
-@dataclass(frozen=True)
-class Incoming:
-    """The few Twilio fields a webhook uses, read once, cut to size, never the caller's number."""
-
-    to: str
-    digits: str
-    dial_status: str
-
-    @classmethod
-    def read(cls) -> Incoming:
-        # Twilio sends its fields in the body of a POST, or in the query string of a GET.
-        values = request.form if request.method == "POST" else request.args
-        return cls(*((values.get(name) or "")[:_MAX_FIELD].strip()
-                     for name in ("To", "Digits", "DialCallStatus")))
-
-    @property
-    def service_number(self) -> str | None:
-        """The number the caller dialled, when it can serve as callerId."""
-        return self.to if _E164.match(self.to) else None
-
-    @property
-    def can_dial(self) -> bool:
-        # Without the service's own number as callerId, Twilio would show the caller's number
-        # to the hotline. Then the numbers are read out instead.
-        return self.service_number is not None
-
-
-def _answer(step: flow.Step, incoming: Incoming) -> Response:
-    return Response(_service().renderer.render(step, incoming.service_number), 200, content_type=XML)
-
-
-def _now() -> dt.datetime:
-    return current_app.extensions["ivr.clock"]()
+def _answer(name: str) -> Response:
+    # Twilio sends its fields in the body of a POST, or in the query string of a GET.
+    values = request.form if request.method == "POST" else request.args
+    to, digits, status = ((values.get(field) or "")[:_MAX_FIELD].strip()
+                          for field in ("To", "Digits", "DialCallStatus"))
+    hook = Webhook(name, request.query_string.decode("latin-1") if name != VOICE else "",
+                   digits, status, to if _E164.match(to) else None)
+    now = current_app.extensions["ivr.clock"]()
+    return Response(_service().answers.twiml(hook, now), 200, content_type=XML)
 
 
 @bp.route("/voice", methods=["POST", "GET"])
 def voice() -> Response:
-    return _answer(flow.start(_service().config, _now()), Incoming.read())
+    return _answer(VOICE)
 
 
 @bp.route(MENU_PATH, methods=["POST", "GET"])
 def menu() -> Response:
-    config = _service().config
-    state = flow.parse_state(config, request.args)
-    incoming = Incoming.read()
-    if incoming.digits:
-        step = flow.key_pressed(config, state, incoming.digits, _now(), can_dial=incoming.can_dial)
-    else:
-        step = flow.silence(config, state, _now(), can_dial=incoming.can_dial)
-    return _answer(step, incoming)
+    return _answer(MENU)
 
 
 @bp.route(DIALED_PATH, methods=["POST", "GET"])
 def dialed() -> Response:
-    config = _service().config
-    state = flow.parse_state(config, request.args)
-    incoming = Incoming.read()
-    status = incoming.dial_status or "failed"
-    return _answer(flow.dial_ended(config, state, status, _now(), can_dial=incoming.can_dial), incoming)
+    return _answer(DIALED)
 
 
 @bp.route("/fallback", methods=["POST", "GET"])
@@ -184,7 +158,7 @@ EMERGENCY_TWIML = (
 def create_app(config: Config, settings: Settings, clock: Clock | None = None) -> Flask:
     app = Flask("ivr")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
-    app.extensions["ivr.service"] = Service(config, Renderer(config))
+    app.extensions["ivr.service"] = Service.of(config)
     app.extensions["ivr.clock"] = clock or make_clock(settings, config)
     app.extensions["ivr.token"] = settings.auth_token.encode("utf-8") if settings.auth_token else None
     app.extensions["ivr.public_url"] = settings.public_url
@@ -196,4 +170,4 @@ def create_app(config: Config, settings: Settings, clock: Clock | None = None) -
 
 def swap_config(app: Flask, config: Config) -> None:
     """Serve a newly loaded config from the next request on (reload without downtime)."""
-    app.extensions["ivr.service"] = Service(config, Renderer(config))
+    app.extensions["ivr.service"] = Service.of(config)

@@ -1,0 +1,70 @@
+"""A webhook's whole answer from exactly what it depends on, memoised per minute.
+
+Which webhook was called, the call state in its query string, the key pressed or how the dial
+ended, the service's own number, and the minute: nothing else changes the TwiML, because opening
+hours are whole minutes. Many callers at the same menu in the same minute get the same answer,
+so it is decided (flow) and rendered (twiml) once. Pure: no Flask, no clock."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import parse_qsl
+
+from . import flow
+from .loading import Config
+from .twiml import CACHE_SIZE, Renderer
+
+VOICE, MENU, DIALED = "voice", "menu", "dialed"
+_MAX_QUERY = 2000  # our own state URLs are far shorter; a longer query is not ours
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """One request as the answer sees it: never the caller's number."""
+
+    name: str  # VOICE, MENU or DIALED
+    query: str  # the raw query string, where the call's state travels
+    digits: str = ""
+    dial_status: str = ""
+    service_number: str | None = None  # the number the caller dialled, if usable as callerId
+
+
+class Answers:
+    """Answers for one loaded Config; the cache lives and dies with it (a reload starts afresh)."""
+
+    def __init__(self, config: Config, renderer: Renderer | None = None) -> None:
+        self.config = config
+        self.renderer = renderer or Renderer(config)
+        self._twiml = lru_cache(maxsize=CACHE_SIZE)(self._decide_and_render)
+
+    def twiml(self, hook: Webhook, now: dt.datetime) -> str:
+        return self._twiml(hook, now.replace(second=0, microsecond=0))
+
+    def _decide_and_render(self, hook: Webhook, minute: dt.datetime) -> str:
+        return self.renderer.render(decide(self.config, hook, minute), hook.service_number)
+
+
+def decide(config: Config, hook: Webhook, now: dt.datetime) -> flow.Step:
+    """What happens next in the call, for this webhook at this instant."""
+    if hook.name == VOICE:
+        return flow.start(config, now)
+    state = flow.parse_state(config, query_params(hook.query))
+    # Without the service's own number as callerId, Twilio would show the caller's number to the
+    # hotline. Then the numbers are read out instead.
+    can_dial = hook.service_number is not None
+    if hook.name == DIALED:
+        return flow.dial_ended(config, state, hook.dial_status or "failed", now, can_dial=can_dial)
+    if hook.digits:
+        return flow.key_pressed(config, state, hook.digits, now, can_dial=can_dial)
+    return flow.silence(config, state, now, can_dial=can_dial)
+
+
+def query_params(query: str) -> dict[str, str]:
+    """The first value of each name, as a form would give it; a query too long to be ours is
+    read as empty (the state then falls back to its safe defaults)."""
+    params: dict[str, str] = {}
+    if len(query) <= _MAX_QUERY:
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            params.setdefault(name, value)
+    return params

@@ -1,0 +1,56 @@
+"""The memoised whole answer: the same TwiML as deciding afresh, and never stale across a minute."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ivr.answers import DIALED, MENU, VOICE, Answers, Webhook, decide, query_params
+from ivr.config import bundled_dir
+from ivr.loading import load_config
+
+CONFIG = load_config(bundled_dir("data"), bundled_dir("prompts"))
+BERLIN = ZoneInfo("Europe/Berlin")
+SERVICE = "+4930123456789"
+
+
+def berlin(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=BERLIN)
+
+
+HOOKS = [
+    Webhook(VOICE, ""),
+    Webhook(MENU, "n=main&l=de", "0", "", SERVICE),
+    Webhook(MENU, "n=who&l=en", "3", "", SERVICE),
+    Webhook(MENU, "n=main&l=de", "", "", SERVICE),  # silence
+    Webhook(MENU, "n=main&l=de", "0", "", None),  # no usable callerId: numbers, no Dial
+    Webhook(DIALED, "n=who&l=de&a=adult&t=hateaid", "", "busy", SERVICE),
+    Webhook(DIALED, "n=who&l=de&a=adult&t=hateaid", "", "completed", SERVICE),
+]
+
+
+@pytest.mark.parametrize("hook", HOOKS, ids=lambda h: f"{h.name}-{h.query}-{h.digits}-{h.dial_status}")
+@pytest.mark.parametrize("now", [berlin(2026, 11, 24, 15, 30, 42), berlin(2026, 11, 28, 22, 0, 5),
+                                 berlin(2026, 3, 30, 9, 30, 59)])
+def test_a_memoised_answer_is_the_answer_decided_afresh(hook: Webhook, now: dt.datetime) -> None:
+    answers = Answers(CONFIG)
+    fresh = answers.renderer.render(decide(CONFIG, hook, now), hook.service_number)
+    assert answers.twiml(hook, now) == fresh
+    assert answers.twiml(hook, now) == fresh  # the second time from the cache
+
+
+def test_the_minute_a_line_opens_is_not_served_from_the_minute_before() -> None:
+    """Monday 2026-11-23: the sexual-abuse helpline and the parents' line open at 09:00."""
+    answers = Answers(CONFIG)
+    hook = Webhook(MENU, "n=main&l=de", "0", "", SERVICE)
+    before = answers.twiml(hook, berlin(2026, 11, 23, 8, 59, 59))
+    after = answers.twiml(hook, berlin(2026, 11, 23, 9, 0, 0))
+    assert "<Dial" not in before and "<Dial" in after
+    assert answers.twiml(hook, berlin(2026, 11, 23, 8, 59, 0)) == before
+
+
+def test_query_params_take_the_first_value_and_refuse_overlong_queries() -> None:
+    assert query_params("n=who&l=en&n=main&a=") == {"n": "who", "l": "en", "a": ""}
+    assert query_params("n=who&t=" + "x" * 3000) == {}
+    assert query_params("n=%E2%82%AC&l=d%FF") == {"n": "€", "l": "d\ufffd"}
