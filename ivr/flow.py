@@ -163,8 +163,10 @@ def _connect(config: Config, state: CallState, now: dt.datetime, *, final: bool 
     node = UNREACHABLE_NODE if open_lines else CLOSED_NODE
     target = CallState(node, state.lang, state.audience)
     if final:  # the caller has not answered: what helps, then goodbye
-        return Step(state.lang, (*_show(config, config.menu.node(node), target, now), Say("goodbye")),
-                    Hangup())
+        say = _show(config, config.menu.node(node), target, now)
+        if node == CLOSED_NODE:
+            say += _numbers_for_later(config, target)
+        return Step(state.lang, (*say, Say("goodbye")), Hangup())
     return _menu_step(config, target, now)
 
 
@@ -193,6 +195,13 @@ def _show(config: Config, node: Node, state: CallState, now: dt.datetime) -> tup
         return (Say("unreachable.intro"),
                 *(Say("unreachable.line", _name_number(line, state.lang)) for line in lines))
     return ()
+
+
+def _numbers_for_later(config: Config, state: CallState) -> tuple[Say, ...]:
+    """Before the call ends with nobody open: every suitable line with number and hours."""
+    return (Say("closed.numbers"),
+            *(Say("closed.line", (*_name_number(line, state.lang), ("hours", WeeklyHours(line.weekly))))
+              for line in config.directory.ranked(state.audience)))
 
 
 def _name_number(line: Line, lang: str) -> tuple[tuple[str, Value], ...]:

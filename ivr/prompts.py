@@ -26,6 +26,8 @@ FLOW_PROMPTS: Mapping[str, frozenset[str]] = {
     "closed.none_open": frozenset(),
     "closed.next": frozenset({"when", "name", "number"}),
     "closed.nothing_soon": frozenset(),
+    "closed.numbers": frozenset(),
+    "closed.line": frozenset({"name", "number", "hours"}),
     "unreachable.intro": frozenset(),
     "unreachable.line": frozenset({"name", "number"}),
     "goodbye": frozenset(),

@@ -148,7 +148,8 @@ def test_silence_twice_when_none_is_open_says_when_and_goodbye(node: str) -> Non
     step = flow.silence(C, first.then.state, NONE_OPEN)
     assert isinstance(step.then, Hangup)
     assert keys(step) == ["closed.none_open", "closed.next", "closed.online.juuuport",
-                          "closed.online.women-counselling", "goodbye"]
+                          "closed.online.women-counselling", "closed.numbers",
+                          *["closed.line"] * len(C.directory.lines), "goodbye"]
     assert sentence(step, "closed.next") == (
         "Die nächste ist am Montag um 9 Uhr erreichbar: Hilfetelefon Sexueller Missbrauch, "
         "Telefon 0800 22 55 530.")

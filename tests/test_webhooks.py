@@ -200,12 +200,27 @@ def test_saturday_night_0_says_when_the_next_line_opens_and_offers_guidance() ->
     assert_menu(call.press("1"), "/menu?n=guidance&l=de")
 
 
+# Rule 3: before the call ends with nothing open, the numbers to call later, best fit first.
+NUMBERS_FOR_LATER_DE = [
+    "Damit Sie später selbst anrufen können, hier die Nummern und Sprechzeiten:",
+    "Hilfetelefon Sexueller Missbrauch: 0800 22 55 530. Sprechzeiten: Montag 9 Uhr bis 14 Uhr; "
+    "Dienstag 15 Uhr bis 20 Uhr; Mittwoch 9 Uhr bis 14 Uhr; Donnerstag 15 Uhr bis 20 Uhr; "
+    "Freitag 9 Uhr bis 14 Uhr.",
+    "HateAid – Beratung für Betroffene digitaler Gewalt: 030 25208838. Sprechzeiten: Montag 10 Uhr "
+    "bis 13 Uhr; Dienstag 15 Uhr bis 18 Uhr; Donnerstag 16 Uhr bis 19 Uhr.",
+    "Nummer gegen Kummer – Elterntelefon: 0800 111 0 550. Sprechzeiten: Montag 9 Uhr bis 17 Uhr; "
+    "Dienstag bis Donnerstag 9 Uhr bis 19 Uhr; Freitag 9 Uhr bis 17 Uhr.",
+    "Nummer gegen Kummer – Kinder- und Jugendtelefon: 116 111. Sprechzeiten: Montag bis Samstag "
+    "14 Uhr bis 20 Uhr.",
+]
+
+
 def test_saturday_night_silence_twice_reads_when_then_goodbye() -> None:
     call = call_at(SAT_NIGHT)
     assert_menu(call.silence(), "/menu?n=main&l=de&r=1")
     root = call.silence()
-    assert verbs(root) == ["Say"] * 5 + ["Hangup"]
-    assert texts(root) == [*CLOSED_DE, GOODBYE_DE]
+    assert verbs(root) == ["Say"] * 10 + ["Hangup"]
+    assert texts(root) == [*CLOSED_DE, *NUMBERS_FOR_LATER_DE, GOODBYE_DE]
     assert_every_say_is_voiced(root)
 
 
