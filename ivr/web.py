@@ -120,11 +120,12 @@ def requested_url(public_url: str | None) -> str:
 
 
 def _check_signature() -> Response | None:
-    token: bytes | None = current_app.extensions["ivr.token"]
+    extensions = current_app.extensions
+    token: bytes | None = extensions["ivr.token"]
     if token is None or request.endpoint in ("ivr.health", None):
         return None
     fields = request.form.items(multi=True) if request.method == "POST" else ()
-    url = requested_url(current_app.extensions["ivr.public_url"])
+    url = requested_url(extensions["ivr.public_url"])
     if signature.is_valid(token, url, fields, request.headers.get("X-Twilio-Signature", "")):
         return None
     log.warning("refused a request to %s: missing or wrong X-Twilio-Signature", request.path)
