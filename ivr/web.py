@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from . import signature
@@ -69,14 +69,16 @@ def _service() -> Service:
 
 
 def _answer(name: str) -> Response:
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]  # one lookup, not one per use
     # Twilio sends its fields in the body of a POST, or in the query string of a GET.
-    values = request.form if request.method == "POST" else request.args
+    values = req.form if req.method == "POST" else req.args
     to, digits, status = ((values.get(field) or "")[:_MAX_FIELD].strip()
                           for field in ("To", "Digits", "DialCallStatus"))
-    hook = Webhook(name, request.query_string.decode("latin-1") if name != VOICE else "",
+    hook = Webhook(name, req.query_string.decode("latin-1") if name != VOICE else "",
                    digits, status, to if _E164.match(to) else None)
-    now = current_app.extensions["ivr.clock"]()
-    return Response(_service().answers.twiml(hook, now), 200, content_type=XML)
+    extensions = current_app.extensions
+    now = extensions["ivr.clock"]()
+    return Response(extensions["ivr.service"].answers.twiml(hook, now), 200, content_type=XML)
 
 
 @bp.route("/voice", methods=["POST", "GET"])
@@ -104,10 +106,10 @@ def health() -> Response:
     return Response("ok\n", 200, content_type="text/plain")
 
 
-def requested_url(public_url: str | None) -> str:
+def requested_url(req: Request, public_url: str | None) -> str:
     """The URL exactly as Twilio requested it: raw path and query as sent, scheme and host from
     IVR_PUBLIC_URL when a proxy sits in front (TLS ends there, so the app would see http)."""
-    env = request.environ
+    env = req.environ
     raw = env.get("RAW_URI") or env.get("REQUEST_URI")
     if not raw:
         raw = quote(env.get("SCRIPT_NAME", "") + env.get("PATH_INFO", ""))
@@ -115,18 +117,19 @@ def requested_url(public_url: str | None) -> str:
             raw += "?" + env["QUERY_STRING"]
     if raw.startswith(("http://", "https://")):  # absolute-form request line
         return raw
-    base = public_url or f"{request.scheme}://{request.host}"
+    base = public_url or f"{req.scheme}://{req.host}"
     return base + raw
 
 
 def _check_signature() -> Response | None:
     extensions = current_app.extensions
     token: bytes | None = extensions["ivr.token"]
-    if token is None or request.endpoint in ("ivr.health", None):
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]
+    if token is None or req.endpoint in ("ivr.health", None):
         return None
-    fields = request.form.items(multi=True) if request.method == "POST" else ()
-    url = requested_url(extensions["ivr.public_url"])
-    if signature.is_valid(token, url, fields, request.headers.get("X-Twilio-Signature", "")):
+    fields = req.form.items(multi=True) if req.method == "POST" else ()
+    url = requested_url(req, extensions["ivr.public_url"])
+    if signature.is_valid(token, url, fields, req.headers.get("X-Twilio-Signature", "")):
         return None
     log.warning("refused a request to %s: missing or wrong X-Twilio-Signature", request.path)
     return Response("Forbidden\n", 403, content_type="text/plain")
