@@ -15,23 +15,31 @@ from urllib.parse import urlsplit, urlunsplit
 
 def compute_signature(token: bytes, url: str, fields: Iterable[tuple[str, str]]) -> str:
     """The X-Twilio-Signature value for a request to `url` with these form fields."""
-    # Sorted by name, then value; a repeated pair counts once, as in Twilio's validator.
-    # (Sorting first and then dropping repeats is the cheap order: Twilio sends fields sorted.)
-    signed = url + "".join([name + value for name, value in dict.fromkeys(sorted(fields))])
-    return binascii.b2a_base64(hmac.digest(token, signed.encode("utf-8"), "sha1"), newline=False).decode("ascii")
+    return _sign(token, url, _signed_fields(fields))
 
 
 def is_valid(token: bytes, url: str, fields: Iterable[tuple[str, str]], signature: str) -> bool:
     """True when `signature` signs this request, for the URL as given or with its port toggled."""
     if not signature:
         return False
-    pairs = list(fields)
+    signed_fields = _signed_fields(fields)
     wanted = signature.encode("utf-8", "replace")
-    if hmac.compare_digest(compute_signature(token, url, pairs).encode("ascii"), wanted):
+    if hmac.compare_digest(_sign(token, url, signed_fields).encode("ascii"), wanted):
         return True
     other = port_toggled(url)
     return other is not None and hmac.compare_digest(
-        compute_signature(token, other, pairs).encode("ascii"), wanted)
+        _sign(token, other, signed_fields).encode("ascii"), wanted)
+
+
+def _signed_fields(fields: Iterable[tuple[str, str]]) -> str:
+    # Sorted by name, then value; a repeated pair counts once, as in Twilio's validator.
+    # (Sorting first and then dropping repeats is the cheap order: Twilio sends fields sorted.)
+    return "".join([name + value for name, value in dict.fromkeys(sorted(fields))])
+
+
+def _sign(token: bytes, url: str, signed_fields: str) -> str:
+    digest = hmac.digest(token, (url + signed_fields).encode("utf-8"), "sha1")
+    return binascii.b2a_base64(digest, newline=False).decode("ascii")
 
 
 def port_toggled(url: str) -> str | None:
