@@ -5,6 +5,7 @@ from it and build their app from the master's last good config, so a SIGHUP with
 logs the problems and keeps serving what worked."""
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -31,7 +32,11 @@ class HelplineServer(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> Any:
-        return create_app(self.config_good, self.settings)
+        app = create_app(self.config_good, self.settings)
+        # Everything built so far (config, index, modules) lives as long as the worker: keep it
+        # out of the garbage collector's scans, which otherwise walk it again and again.
+        gc.freeze()
+        return app
 
     def reload(self) -> None:
         """SIGHUP: re-read the files; new workers get the new config only if it is valid."""
