@@ -1,4 +1,4 @@
-"""Settings from the environment (IVR_*, TWILIO_AUTH_TOKEN). Nothing is read at import."""
+"""Settings from the environment (IVR_*, TWILIO_*). Nothing is read at import."""
 from __future__ import annotations
 
 import datetime as dt
@@ -26,6 +26,9 @@ class Settings:
     auth_token: str | None
     public_url: str | None  # e.g. https://helpline.example.org, when behind a proxy
     now: str | None  # IVR_NOW: pins the clock for demos and tests
+    # TWILIO_WEBHOOK_SHARED_KEY: the secret of a Twilio SharedKey, for webhooks that a Webhook
+    # Rule signs with it (they carry X-Twilio-Webhooks-Signature-Settings) instead of the token
+    shared_key: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -36,6 +39,7 @@ class Settings:
             auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
             public_url=(env.get("IVR_PUBLIC_URL") or "").rstrip("/") or None,
             now=env.get("IVR_NOW") or None,
+            shared_key=env.get("TWILIO_WEBHOOK_SHARED_KEY") or None,
         )
 
 

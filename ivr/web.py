@@ -124,14 +124,30 @@ def requested_url(req: Request, public_url: str | None) -> str:
 def _check_signature() -> Response | None:
     extensions = current_app.extensions
     token: bytes | None = extensions["ivr.token"]
+    shared_key: bytes | None = extensions["ivr.shared_key"]
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
-    if token is None or req.endpoint in ("ivr.health", None):
-        return None
+    if (token is None and shared_key is None) or req.endpoint in ("ivr.health", None):
+        return None  # --dev: no secret to check against
+    settings_header = req.headers.get("X-Twilio-Webhooks-Signature-Settings")
+    key, algorithm = token, signature.SHA1
+    if settings_header:  # signed by a Webhook Rule's SharedKey, not the auth token
+        key, algorithm = shared_key, signature.algorithm_named(settings_header)
+        if key is None or algorithm is None:
+            log.warning("refused a request to %s signed by a Twilio SharedKey (%s): %s", req.path,
+                        "unknown algorithm" if algorithm is None else "no secret",
+                        "TWILIO_WEBHOOK_SHARED_KEY is not set" if key is None else "expected "
+                        "HMAC_SHA1 or HMAC_SHA256")
+            return _forbidden()
     fields = req.form.items(multi=True) if req.method == "POST" else ()
     url = requested_url(req, extensions["ivr.public_url"])
-    if signature.is_valid(token, url, fields, req.headers.get("X-Twilio-Signature", "")):
+    if key is not None and signature.is_valid(key, url, fields,
+                                              req.headers.get("X-Twilio-Signature", ""), algorithm):
         return None
-    log.warning("refused a request to %s: missing or wrong X-Twilio-Signature", request.path)
+    log.warning("refused a request to %s: missing or wrong X-Twilio-Signature", req.path)
+    return _forbidden()
+
+
+def _forbidden() -> Response:
     return Response("Forbidden\n", 403, content_type="text/plain")
 
 
@@ -165,6 +181,7 @@ def create_app(config: Config, settings: Settings, clock: Clock | None = None) -
     app.extensions["ivr.service"] = Service.of(config)
     app.extensions["ivr.clock"] = clock or make_clock(settings, config)
     app.extensions["ivr.token"] = settings.auth_token.encode("utf-8") if settings.auth_token else None
+    app.extensions["ivr.shared_key"] = settings.shared_key.encode("utf-8") if settings.shared_key else None
     app.extensions["ivr.public_url"] = settings.public_url
     app.register_blueprint(bp)
     app.before_request(_check_signature)

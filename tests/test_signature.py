@@ -8,12 +8,13 @@ from __future__ import annotations
 import string
 from urllib.parse import urlparse
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from ivr.signature import compute_signature, is_valid, port_toggled
+from ivr.signature import SHA1, SHA256, algorithm_named, compute_signature, is_valid, port_toggled
 
 TOKEN = "12345678901234567890123456789012"
 
@@ -83,3 +84,32 @@ def test_wrong_token_and_empty_header_are_refused() -> None:
     assert not is_valid(b"another-token", url, fields, header)
     assert not is_valid(TOKEN.encode(), url, fields, "")
     assert not is_valid(TOKEN.encode(), url, fields + [("Digits", "2")], header)
+
+
+# -- Webhook Rules that sign with a SharedKey (X-Twilio-Webhooks-Signature-Settings) --------------
+
+@settings(max_examples=100, deadline=None)
+@given(url=URLS, fields=FIELDS)
+def test_sha256_signature_equals_twilios(url: str, fields: list[tuple[str, str]]) -> None:
+    reference = RequestValidator(TOKEN).compute_signature(url, MultiDict(fields), "HMAC_SHA256")
+    assert compute_signature(TOKEN.encode(), url, fields, SHA256) == reference
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("key=webhooks_sharedkey_1,algorithm=HMAC_SHA256", SHA256),
+    ("algorithm=hmac_sha256, key=webhooks_sharedkey_1", SHA256),
+    ("key=webhooks_sharedkey_1,algorithm=HMAC_SHA1", SHA1),
+    ("key=webhooks_sharedkey_1", SHA1),  # no algorithm named: Twilio's libraries take SHA1
+    ("", SHA1),
+    ("key=webhooks_sharedkey_1,algorithm=HMAC_SHA512", None),
+    ("algorithm=ROT13", None),
+])
+def test_the_algorithm_named_by_the_settings_header(header: str, expected: str | None) -> None:
+    assert algorithm_named(header) == expected
+
+
+def test_a_sha256_signature_does_not_pass_as_sha1() -> None:
+    url, fields = "https://ivr.example.org/voice", [("CallSid", "CA1")]
+    header = compute_signature(TOKEN.encode(), url, fields, SHA256)
+    assert is_valid(TOKEN.encode(), url, fields, header, SHA256)
+    assert not is_valid(TOKEN.encode(), url, fields, header, SHA1)
