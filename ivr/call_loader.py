@@ -21,9 +21,7 @@ def build_menu(doc: YamlDoc) -> Menu | None:
     if not isinstance(data, dict):
         doc.problem("", "is not a mapping; expected start, languages and nodes")
         return None
-    for key in data:
-        if key not in {"start", "languages", "nodes"}:
-            doc.problem(str(key), f"unknown key {key!r}; expected one of languages, nodes, start")
+    doc.unknown_keys("", data, ("start", "languages", "nodes"))
     languages = data.get("languages")
     if not isinstance(languages, list) or not languages or not all(
             isinstance(x, str) and re.fullmatch(r"[a-z]{2}", x) for x in languages):
@@ -52,9 +50,7 @@ def _node(doc: YamlDoc, path: str, name: str, raw: Any, all_nodes: dict) -> Node
     if not isinstance(raw, dict):
         doc.problem(path, f"holds {raw!r}; expected a mapping with say and keys")
         return Node(name, (), {})
-    for key in raw:
-        if key not in _NODE_KEYS:
-            doc.problem(join(path, str(key)), f"unknown key {key!r}; expected one of {', '.join(sorted(_NODE_KEYS))}")
+    doc.unknown_keys(path, raw, _NODE_KEYS)
     say = raw.get("say", [])
     if not isinstance(say, list) or not all(isinstance(s, str) and s for s in say):
         doc.problem(join(path, "say"), f"{say!r} is not a list of prompt keys; expected e.g. [main.choices]")

@@ -47,7 +47,7 @@ def build_directory(doc: YamlDoc) -> Directory | None:
     if not isinstance(data, dict):
         doc.problem("", f"holds {_kind(data)}; expected a mapping with timezone, lines and best_fit")
         return None
-    _unknown_keys(doc, "", data, _TOP_KEYS)
+    doc.unknown_keys("", data, _TOP_KEYS)
     zone = _zone(doc, "timezone", data.get("timezone", "Europe/Berlin")) or ZoneInfo("Europe/Berlin")
     country = _holiday_country(doc, data.get("public_holidays"))
     lines = _lines(doc, data.get("lines"), zone, country)
@@ -71,13 +71,6 @@ def _kind(value: Any) -> str:
 def _not(value: Any, what: str) -> str:
     """The start of a message about a bad value; a key left out reads "is missing", not "None"."""
     return "is missing" if value is None else f"{value!r} is not {what}"
-
-
-def _unknown_keys(doc: YamlDoc, path: str, data: dict, allowed: set[str]) -> None:
-    for key in data:
-        if key not in allowed:
-            doc.problem(join(path, str(key)),
-                        f"unknown key {key!r}; expected one of {', '.join(sorted(allowed))}")
 
 
 def _text(doc: YamlDoc, path: str, value: Any, *, required: bool = True) -> str | None:
@@ -155,7 +148,7 @@ def _holiday_country(doc: YamlDoc, value: Any) -> str:
     if not isinstance(value, dict):
         doc.problem(path, f"holds {_kind(value)}; expected a mapping like {{country: DE}}")
         return "DE"
-    _unknown_keys(doc, path, value, {"country"})
+    doc.unknown_keys(path, value, {"country"})
     country = value.get("country", "DE")
     if not isinstance(country, str) or country not in _supported_countries():
         doc.problem(join(path, "country"),
@@ -202,7 +195,7 @@ def _entries(doc: YamlDoc, path: str, value: Any, what: str, keys: tuple[str, ..
         if not isinstance(item, dict):
             doc.problem(p, f"holds {_kind(item)}; expected {example}")
             continue
-        _unknown_keys(doc, p, item, set(keys))
+        doc.unknown_keys(p, item, set(keys))
         yield p, item
 
 
@@ -272,7 +265,7 @@ def _lines(doc: YamlDoc, value: Any, zone: ZoneInfo, country: str) -> list[Line]
         if not isinstance(item, dict):
             doc.problem(p, f"holds {_kind(item)}; expected a mapping describing one line")
             continue
-        _unknown_keys(doc, p, item, _LINE_KEYS)
+        doc.unknown_keys(p, item, _LINE_KEYS)
         line_id = item.get("id")
         if not isinstance(line_id, str) or not _ID.match(line_id):
             doc.problem(join(p, "id"), f"{_not(line_id, 'an id')}; expected lower-case letters, digits and dashes")
@@ -322,7 +315,7 @@ def _best_fit(doc: YamlDoc, value: Any, lines: list[Line]) -> dict[str, tuple[st
     if not isinstance(value, dict):
         doc.problem(path, f"holds {_kind(value)}; expected a mapping of {', '.join(wanted)} to lists of line ids")
         return {}
-    _unknown_keys(doc, path, value, set(wanted))
+    doc.unknown_keys(path, value, set(wanted))
     known = {line.id: line for line in lines}
     result: dict[str, tuple[str, ...]] = {}
     for audience in wanted:
@@ -353,7 +346,7 @@ def _resources(doc: YamlDoc, value: Any) -> list[Resource]:
         if not isinstance(item, dict):
             doc.problem(p, f"holds {_kind(item)}; expected a mapping describing one resource")
             continue
-        _unknown_keys(doc, p, item, _RESOURCE_KEYS)
+        doc.unknown_keys(p, item, _RESOURCE_KEYS)
         rid = item.get("id")
         if not isinstance(rid, str) or not _ID.match(rid):
             doc.problem(join(p, "id"), f"{_not(rid, 'an id')}; expected lower-case letters, digits and dashes")

@@ -3,9 +3,10 @@
 The line map lets every configuration problem point the operator at the exact line."""
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import yaml
 
@@ -23,6 +24,17 @@ class YamlDoc:
 
     def problem(self, path: str, message: str) -> None:
         self.errors.append(ConfigError(self.file, path, message, self.line_of(path)))
+
+    def unknown_keys(self, path: str, mapping: dict, allowed: Iterable[str]) -> None:
+        """One problem per key not in `allowed`, with the likely meant key when one is close
+        (a typo like "closure" for "closures" is the usual cause)."""
+        allowed = sorted(allowed)
+        for key in mapping:
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            self.problem(join(path, str(key)), f"unknown key {key!r}{hint}; expected one of {', '.join(allowed)}")
 
     def line_of(self, path: str) -> int | None:
         # fall back to the nearest enclosing key that has a known line

@@ -269,7 +269,7 @@ def test_best_fit_may_not_list_a_line_for_an_audience_it_does_not_serve(
 def test_unknown_key_is_refused(problems: Callable[..., list[str]]) -> None:
     # "closure" for "closures": the closures would be silently ignored if this passed
     assert problems(edited(("    closures:\n", "    closure:\n"))) == [
-        f"hotlines.yaml: lines[1].closure: unknown key 'closure'; expected one of {LINE_KEYS} "
+        f"hotlines.yaml: lines[1].closure: unknown key 'closure' (did you mean 'closures'?); expected one of {LINE_KEYS} "
         "(line 27)",
     ]
 
@@ -300,7 +300,7 @@ def test_several_problems_are_all_reported_at_once(problems: Callable[..., list[
     assert problems(text) == [
         "hotlines.yaml: lines[0].serves[1]: 'kids' is not an audience; expected one of "
         "young_person, parent, adult, supporter (line 14)",
-        f"hotlines.yaml: lines[1].closure: unknown key 'closure'; expected one of {LINE_KEYS} "
+        f"hotlines.yaml: lines[1].closure: unknown key 'closure' (did you mean 'closures'?); expected one of {LINE_KEYS} "
         "(line 27)",
         "hotlines.yaml: lines[2].phone: '0800 123' is not a phone number in E.164; "
         'expected "+" and digits, e.g. "+498001110550" (line 32)',

@@ -1,0 +1,106 @@
+"""`menu.yaml` and the prompts, validated against each other and the directory: each slip an
+operator can make is refused with one message naming the file, the key and what was expected."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ivr.config import bundled_dir
+from ivr.errors import ConfigInvalid
+from ivr.loading import load_config
+
+MENU, DE, EN = "data/menu.yaml", "prompts/de.yaml", "prompts/en.yaml"
+
+
+@pytest.fixture
+def problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Copy the bundled config, apply (file, old, new) edits, load it, return every problem."""
+    shutil.copytree(bundled_dir("data"), tmp_path / "data")
+    shutil.copytree(bundled_dir("prompts"), tmp_path / "prompts")
+    monkeypatch.chdir(tmp_path)  # files are named relative to the working folder
+
+    def load(*edits: tuple[str, str, str]) -> list[str]:
+        for file, old, new in edits:
+            path = tmp_path / file
+            text = path.read_text(encoding="utf-8")
+            assert text.count(old) == 1, f"{old!r} is not unique in {file}"
+            path.write_text(text.replace(old, new), encoding="utf-8")
+        with pytest.raises(ConfigInvalid) as caught:
+            load_config(tmp_path / "data", tmp_path / "prompts")
+        return [str(error) for error in caught.value.errors]
+
+    return load
+
+
+def test_the_bundled_config_loads(tmp_path: Path) -> None:
+    config = load_config(bundled_dir("data"), bundled_dir("prompts"))
+    assert config.menu.start == "main" and set(config.prompts) == {"de", "en"}
+
+
+NODES = ("main, who, hotlines, closed, unreachable, guidance, guide_what, guide_act, guide_act_remove, "
+         "guide_act_protect, guide_blackmail, guide_support, guide_support_danger, guide_young, "
+         "guide_young_help")
+GUIDE_ACT = "  guide_act:\n    say: [guide.act.counselling, guide.next_part]\n    keys:\n"
+
+
+@pytest.mark.parametrize("edit, expected", [
+    # a dangling target
+    ((MENU, "{goto: guide_act_protect}", "{goto: guide_act_protekt}"),
+     [f"{MENU}: nodes.guide_act_remove.keys.1: goto 'guide_act_protekt' is not a node; expected one "
+      f"of {NODES} (line 81)"]),
+    # a typo in a node's key: named, with what was probably meant; the node then says nothing
+    ((MENU, "    say: [guide.act.remove, guide.next_part]", "    sai: [guide.act.remove, guide.next_part]"),
+     [f"{MENU}: nodes.guide_act_remove.sai: unknown key 'sai' (did you mean 'say'?); expected one of "
+      "keys, offer_language, say, show (line 79)",
+      f"{MENU}: nodes.guide_act_remove: says nothing; expected at least one prompt key in say (line 78)"]),
+    # keys that mean the same everywhere cannot be given another meaning
+    ((MENU, GUIDE_ACT, GUIDE_ACT + '      "0": {goto: main}\n'),
+     [f"{MENU}: nodes.guide_act.keys.0: key '0' means the same everywhere (0 person, * main menu, "
+      "# repeat); expected only 1-5 here (line 75)"]),
+    # an audience that does not exist
+    ((MENU, '"3": {connect: adult}', '"3": {connect: adults}'),
+     [f"{MENU}: nodes.who.keys.3: connect 'adults' is not an audience; expected one of young_person, "
+      "parent, adult, supporter, anyone, ask (line 33)"]),
+], ids=["dangling-goto", "typo-in-node-key", "global-key-redefined", "unknown-audience"])
+def test_menu_problems(problems, edit: tuple[str, str, str], expected: list[str]) -> None:
+    assert problems(edit) == expected
+
+
+def test_nodes_nobody_reaches_are_named(problems) -> None:
+    # guide_act no longer leads on to guide_act_remove, so neither it nor guide_act_protect
+    # (reached only from there) can be heard
+    found = problems((MENU, '      "1": {goto: guide_act_remove}\n      "2": {goto: guidance}\n\n  guide_act_remove:',
+                      '      "2": {goto: guidance}\n\n  guide_act_remove:'))
+    assert found == [
+        f"{MENU}: nodes.guide_act_remove: node 'guide_act_remove' is unreachable; expected some "
+        "node's keys to goto it (line 77)",
+        f"{MENU}: nodes.guide_act_protect: node 'guide_act_protect' is unreachable; expected some "
+        "node's keys to goto it (line 83)",
+    ]
+
+
+def test_a_prompt_missing_in_one_language_names_that_file_and_key(problems) -> None:
+    found = problems((EN, '  connect.now: "We are connecting you now to: {name}. Please stay on the line, '
+                          'this may take a moment."\n', ""))
+    assert found == [f"{EN}: prompts: lacks 'connect.now'; expected a sentence for every prompt key the "
+                     "call uses (line 23)"]
+
+
+def test_placeholders_must_match_across_languages(problems) -> None:
+    found = problems((EN, "We are connecting you now to: {name}.", "We are connecting you now."))
+    assert found == [f"{EN}: prompts.connect.now: has placeholders []; expected the same as de.yaml: "
+                     "['name'] (line 44)"]
+
+
+def test_an_unknown_placeholder_is_named(problems) -> None:
+    found = problems((DE, "Wir verbinden Sie jetzt mit: {name}.", "Wir verbinden Sie jetzt mit: {nmae}."))
+    assert found[0] == (f"{DE}: prompts.connect.now: uses unknown placeholder {{nmae}}; expected only "
+                        "{emergency}, {name}, {police} (line 48)")
+
+
+def test_a_prompt_no_one_says_is_named(problems) -> None:
+    found = problems((DE, '  connect.now:', '  connect.nie: "Nie gesagt."\n  connect.now:'))
+    assert found == [f"{DE}: prompts.connect.nie: 'connect.nie' is never said; expected only keys used "
+                     "by menu.yaml or the call (line 48)"]
