@@ -12,7 +12,7 @@ from .yamlfile import YamlDoc, join
 
 # Nodes the flow goes to by itself: asking who calls, nothing open, every line failed.
 REQUIRED_NODES = ("who", "closed", "unreachable")
-_NODE_KEYS = {"say", "keys", "show", "offer_language"}
+_NODE_KEYS = {"say", "say_when_closed", "keys", "show", "offer_language"}
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2}-[A-Z]{2}$")
 
 
@@ -51,10 +51,8 @@ def _node(doc: YamlDoc, path: str, name: str, raw: Any, all_nodes: dict) -> Node
         doc.problem(path, f"holds {raw!r}; expected a mapping with say and keys")
         return Node(name, (), {})
     doc.unknown_keys(path, raw, _NODE_KEYS)
-    say = raw.get("say", [])
-    if not isinstance(say, list) or not all(isinstance(s, str) and s for s in say):
-        doc.problem(join(path, "say"), f"{say!r} is not a list of prompt keys; expected e.g. [main.choices]")
-        say = []
+    say = _prompt_keys(doc, join(path, "say"), raw.get("say", []))
+    say_when_closed = _prompt_keys(doc, join(path, "say_when_closed"), raw.get("say_when_closed", []))
     show = raw.get("show")
     if show is not None and show not in SHOW_KINDS:
         doc.problem(join(path, "show"), f"{show!r} is not a dynamic part; expected one of {', '.join(SHOW_KINDS)}")
@@ -84,7 +82,14 @@ def _node(doc: YamlDoc, path: str, name: str, raw: Any, all_nodes: dict) -> Node
         if offer not in keys or keys[offer].kind != "language":
             doc.problem(join(path, "offer_language"), f"{offer!r} is not a key of this node that switches language; expected one with {{language: next}}")
             offer = None
-    return Node(name, tuple(say), keys, show, offer)
+    return Node(name, say, keys, show, offer, say_when_closed)
+
+
+def _prompt_keys(doc: YamlDoc, path: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(s, str) and s for s in value):
+        doc.problem(path, f"{value!r} is not a list of prompt keys; expected e.g. [main.choices]")
+        return ()
+    return tuple(value)
 
 
 def _action(doc: YamlDoc, path: str, raw: Any, all_nodes: dict) -> Action | None:
@@ -170,7 +175,7 @@ def check_prompts_cover(docs: dict[str, YamlDoc], prompts: dict[str, Prompts], m
     """Every language has every key the call needs, with the same placeholders as the first."""
     needed: dict[str, frozenset[str]] = dict(FLOW_PROMPTS)
     for node in menu.nodes.values():
-        for key in node.say:
+        for key in (*node.say, *node.say_when_closed):
             needed.setdefault(key, frozenset())
     for resource in directory.resources:
         if resource.kind == "online":

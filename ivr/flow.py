@@ -173,14 +173,15 @@ def _connect(config: Config, state: CallState, now: dt.datetime, *, final: bool 
 def _menu_step(config: Config, state: CallState, now: dt.datetime, *, greet: bool = False) -> Step:
     state = _as_now(config, state, now)
     node = config.menu.node(state.node)
+    nothing_open = not config.index.open_lines(now, state.audience)
     say: list[Say] = [Say("greeting")] if greet else []
     say.extend(_show(config, node, state, now))
-    say.extend(Say(key) for key in node.say)
+    say.extend(Say(key) for key in node.prompts(nothing_open))
     if node.offer_language:
         other = config.menu.next_language(state.lang)
         say.append(Say("language.offer", (("key", Key(node.offer_language)),), lang=other))
     if state.node != config.menu.start:
-        say.append(Say("keys.common"))
+        say.append(Say("keys.common_closed" if nothing_open else "keys.common"))
     return Step(state.lang, (), Gather(tuple(say), state))
 
 

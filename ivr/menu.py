@@ -32,6 +32,12 @@ class Node:
     keys: Mapping[str, Action]
     show: str | None = None  # dynamic block read before `say`: hotlines | closed | unreachable
     offer_language: str | None = None  # key that switches language; offered in the other language
+    # said instead of `say` while no line is open for the caller: never promise a connection
+    # that cannot happen ("press 1 to be connected" at night)
+    say_when_closed: tuple[str, ...] = ()
+
+    def prompts(self, nothing_open: bool) -> tuple[str, ...]:
+        return self.say_when_closed if nothing_open and self.say_when_closed else self.say
 
 
 @dataclass(frozen=True)

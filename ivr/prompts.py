@@ -12,6 +12,7 @@ FLOW_PROMPTS: Mapping[str, frozenset[str]] = {
     "greeting": frozenset(),
     "language.offer": frozenset({"key"}),
     "keys.common": frozenset(),
+    "keys.common_closed": frozenset(),  # the same, without "0 connects you", when nothing is open
     "key.unknown": frozenset({"key"}),
     "connect.now": frozenset({"name"}),
     "connect.busy": frozenset(),

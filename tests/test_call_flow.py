@@ -60,12 +60,13 @@ def connect_now(line_id: str, lang: str = "de") -> Say:
     return Say("connect.now", (("name", Text(NAMES[lang][line_id])),))
 
 
-def node_prompts(node_id: str, lang: str = "de") -> list[str]:
-    """The prompt keys a node reads when nothing time-dependent is shown (menu.yaml)."""
+def node_prompts(node_id: str, nothing_open: bool = False) -> list[str]:
+    """The prompt keys a node reads when nothing time-dependent is shown (menu.yaml); while
+    nothing is open, its say_when_closed and the common keys without "0 connects"."""
     node = C.menu.node(node_id)
     extra = ["language.offer"] if node.offer_language else []
-    common = [] if node_id == C.menu.start else ["keys.common"]
-    return [*node.say, *extra, *common]
+    common = [] if node_id == C.menu.start else ["keys.common_closed" if nothing_open else "keys.common"]
+    return [*node.prompts(nothing_open), *extra, *common]
 
 
 # -- rule 1: a person within one key press --------------------------------------------------
@@ -77,6 +78,23 @@ def test_greeting_is_followed_first_by_how_to_reach_a_person() -> None:
     assert keys(step) == ["greeting", "main.connect", "main.choices", "language.offer"]
     offer = step.then.say[-1]
     assert offer.lang == "en" and offer.args == (("key", Key("4")),)
+
+
+def test_at_night_the_first_option_says_nothing_is_open_and_how_to_hear_when() -> None:
+    step = flow.start(C, NONE_OPEN)
+    assert keys(step) == ["greeting", "main.connect_closed", "main.choices_closed", "language.offer"]
+    assert sentence(step, "main.connect_closed") == "Gerade ist keine Beratungsstelle am Telefon erreichbar."
+    assert sentence(step, "main.choices_closed").startswith("Mit der 1 hören Sie, wann die nächste erreichbar ist.")
+    # and 1 keeps that promise: who is calling, then when their line opens
+    who = flow.key_pressed(C, step.then.state, "1", NONE_OPEN)
+    closed = flow.key_pressed(C, who.then.state, "3", NONE_OPEN)
+    assert keys(closed)[:2] == ["closed.none_open", "closed.next"]
+
+
+def test_the_hotline_list_at_night_offers_when_not_a_connection() -> None:
+    step = flow.key_pressed(C, CallState("main", "en"), "3", NONE_OPEN)
+    assert keys(step)[-2:] == ["hotlines.keys_closed", "keys.common_closed"]
+    assert sentence(step, "hotlines.keys_closed") == "Press 1 to hear when the next service opens. Press 2 for guidance."
 
 
 # -- rule 2: same keys everywhere ------------------------------------------------------------
@@ -119,7 +137,7 @@ def test_hash_repeats_the_node_and_resets_its_count(node: str, at: dt.datetime) 
     assert step.then.state == replace(state, tries=0)
     assert step.then.say == flow.silence(C, replace(state, tries=0), at).then.say  # the same words
     if C.menu.node(node).show is None:
-        assert keys(step) == node_prompts(node)
+        assert keys(step) == node_prompts(node, nothing_open=at == NONE_OPEN)
 
 
 # -- rule 3: silence is not a hang-up; unknown keys; never loop for ever ----------------------
@@ -333,7 +351,7 @@ def test_closed_names_the_next_line_the_online_options_and_offers_guidance(
     step = flow.key_pressed(C, state, "0" if audience == ANYONE else "1", NONE_OPEN)
     assert isinstance(step.then, Gather) and step.then.state == CallState("closed", "de", audience)
     assert keys(step) == ["closed.none_open", "closed.next", *[f"closed.online.{o}" for o in online],
-                          "closed.keys", "keys.common"]
+                          "closed.keys", "keys.common_closed"]
     spoken = " ".join(C.directory.line(line_id).spoken.split())
     assert sentence(step, "closed.next") == (
         f"Die nächste ist am Montag um 9 Uhr erreichbar: {NAME_DE[line_id]}, Telefon {spoken}.")

@@ -49,20 +49,20 @@ GUIDE_ACT = "  guide_act:\n    say: [guide.act.counselling, guide.next_part]\n  
     # a dangling target
     ((MENU, "{goto: guide_act_protect}", "{goto: guide_act_protekt}"),
      [f"{MENU}: nodes.guide_act_remove.keys.1: goto 'guide_act_protekt' is not a node; expected one "
-      f"of {NODES} (line 81)"]),
+      f"of {NODES} (line 84)"]),
     # a typo in a node's key: named, with what was probably meant; the node then says nothing
     ((MENU, "    say: [guide.act.remove, guide.next_part]", "    sai: [guide.act.remove, guide.next_part]"),
      [f"{MENU}: nodes.guide_act_remove.sai: unknown key 'sai' (did you mean 'say'?); expected one of "
-      "keys, offer_language, say, show (line 79)",
-      f"{MENU}: nodes.guide_act_remove: says nothing; expected at least one prompt key in say (line 78)"]),
+      "keys, offer_language, say, say_when_closed, show (line 82)",
+      f"{MENU}: nodes.guide_act_remove: says nothing; expected at least one prompt key in say (line 81)"]),
     # keys that mean the same everywhere cannot be given another meaning
     ((MENU, GUIDE_ACT, GUIDE_ACT + '      "0": {goto: main}\n'),
      [f"{MENU}: nodes.guide_act.keys.0: key '0' means the same everywhere (0 person, * main menu, "
-      "# repeat); expected only 1-5 here (line 75)"]),
+      "# repeat); expected only 1-5 here (line 78)"]),
     # an audience that does not exist
     ((MENU, '"3": {connect: adult}', '"3": {connect: adults}'),
      [f"{MENU}: nodes.who.keys.3: connect 'adults' is not an audience; expected one of young_person, "
-      "parent, adult, supporter, anyone, ask (line 33)"]),
+      "parent, adult, supporter, anyone, ask (line 35)"]),
 ], ids=["dangling-goto", "typo-in-node-key", "global-key-redefined", "unknown-audience"])
 def test_menu_problems(problems, edit: tuple[str, str, str], expected: list[str]) -> None:
     assert problems(edit) == expected
@@ -75,9 +75,9 @@ def test_nodes_nobody_reaches_are_named(problems) -> None:
                       '      "2": {goto: guidance}\n\n  guide_act_remove:'))
     assert found == [
         f"{MENU}: nodes.guide_act_remove: node 'guide_act_remove' is unreachable; expected some "
-        "node's keys to goto it (line 77)",
+        "node's keys to goto it (line 80)",
         f"{MENU}: nodes.guide_act_protect: node 'guide_act_protect' is unreachable; expected some "
-        "node's keys to goto it (line 83)",
+        "node's keys to goto it (line 86)",
     ]
 
 
@@ -91,16 +91,16 @@ def test_a_prompt_missing_in_one_language_names_that_file_and_key(problems) -> N
 def test_placeholders_must_match_across_languages(problems) -> None:
     found = problems((EN, "We are connecting you now to: {name}.", "We are connecting you now."))
     assert found == [f"{EN}: prompts.connect.now: has placeholders []; expected the same as de.yaml: "
-                     "['name'] (line 44)"]
+                     "['name'] (line 50)"]
 
 
 def test_an_unknown_placeholder_is_named(problems) -> None:
     found = problems((DE, "Wir verbinden Sie jetzt mit: {name}.", "Wir verbinden Sie jetzt mit: {nmae}."))
     assert found[0] == (f"{DE}: prompts.connect.now: uses unknown placeholder {{nmae}}; expected only "
-                        "{emergency}, {name}, {police} (line 48)")
+                        "{emergency}, {name}, {police} (line 55)")
 
 
 def test_a_prompt_no_one_says_is_named(problems) -> None:
     found = problems((DE, '  connect.now:', '  connect.nie: "Nie gesagt."\n  connect.now:'))
     assert found == [f"{DE}: prompts.connect.nie: 'connect.nie' is never said; expected only keys used "
-                     "by menu.yaml or the call (line 48)"]
+                     "by menu.yaml or the call (line 55)"]

@@ -126,6 +126,26 @@ def test_greeting_and_how_to_reach_a_person_fit_in_15_seconds(lang: str) -> None
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
+def test_at_night_the_greeting_and_the_honest_first_option_fit_in_15_seconds(lang: str) -> None:
+    """With nothing open, the first thing after the greeting says so; how to hear when a line
+    opens follows at once."""
+    assert MENU["nodes"]["main"]["say_when_closed"][0] == "main.connect_closed"
+    greeting = spoken_words(PROMPTS[lang]["greeting"])
+    first_option = spoken_words(PROMPTS[lang]["main.connect_closed"])
+    assert (greeting + first_option) / WORDS_PER_SECOND <= 15.0, (greeting, first_option)
+    assert MENU["nodes"]["main"]["say_when_closed"][1] == "main.choices_closed"
+    assert "1" in PROMPTS[lang]["main.choices_closed"].split(".")[0]
+
+
+@pytest.mark.parametrize("key", ["main.connect_closed", "main.choices_closed", "keys.common_closed",
+                                 "hotlines.keys_closed"])
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_nothing_said_while_all_is_closed_promises_a_connection(lang: str, key: str) -> None:
+    text = PROMPTS[lang][key].lower()
+    assert not any(word in text for word in ("verbinden", "connect", "mit der 0", "press 0")), text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_emergency_numbers_are_in_the_greeting(lang: str) -> None:
     assert placeholders(PROMPTS[lang]["greeting"]) == ("police", "emergency")
 
