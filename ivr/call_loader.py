@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from .directory import ANYONE, AUDIENCES, Directory
-from .menu import ACTION_KINDS, ASK, CHOICE_KEYS, GLOBAL_KEYS, SHOW_KINDS, Action, Menu, Node
+from .menu import ACTION_KINDS, AGAIN, ASK, CHOICE_KEYS, GLOBAL_KEYS, SHOW_KINDS, Action, Menu, Node
 from .prompts import COMMON_PLACEHOLDERS, FLOW_PROMPTS, ONLINE_PROMPT, Prompts, Voice
 from .speech import WORD_KEYS, placeholders
 from .yamlfile import YamlDoc, join
@@ -101,8 +101,9 @@ def _action(doc: YamlDoc, path: str, raw: Any, all_nodes: dict) -> Action | None
     if kind == "goto" and target not in all_nodes:
         doc.problem(path, f"goto {target!r} is not a node; expected one of {', '.join(map(str, all_nodes))}")
         return None
-    if kind == "connect" and target not in (*AUDIENCES, ANYONE, ASK):
-        doc.problem(path, f"connect {target!r} is not an audience; expected one of {', '.join((*AUDIENCES, ANYONE, ASK))}")
+    if kind == "connect" and target not in (*AUDIENCES, ANYONE, ASK, AGAIN):
+        doc.problem(path, f"connect {target!r} is not an audience; expected one of "
+                          f"{', '.join((*AUDIENCES, ANYONE, ASK, AGAIN))}")
         return None
     if kind == "language" and target != "next":
         doc.problem(path, f"language {target!r} is not supported; expected next")

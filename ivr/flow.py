@@ -10,7 +10,7 @@ from typing import Mapping, Union
 
 from .directory import ANYONE, AUDIENCES, Line
 from .loading import Config
-from .menu import ASK, KEY_MAIN, KEY_PERSON, KEY_REPEAT, Node
+from .menu import AGAIN, ASK, KEY_MAIN, KEY_PERSON, KEY_REPEAT, Node
 from .schedule import current_period, next_opening
 from .speech import Clock, Key, Moment, Phone, Text, Value, WeeklyHours, moment
 
@@ -92,9 +92,9 @@ def key_pressed(config: Config, state: CallState, key: str, now: dt.datetime, *,
         lang = config.menu.next_language(state.lang)
         return _menu_step(config, CallState(config.menu.start, lang, state.audience), now, greet=True)
     audience = action.target
-    if audience == ASK:
-        if state.audience == ANYONE:  # not asked yet: one short question first
-            return _menu_step(config, CallState(WHO_NODE, state.lang), now)
+    if audience == ASK and state.audience == ANYONE:  # not asked yet: one short question first
+        return _menu_step(config, CallState(WHO_NODE, state.lang), now)
+    if audience in (ASK, AGAIN):  # the caller as known so far ("anyone" after 0)
         audience = state.audience
     return _connect(config, replace(state, audience=audience, tried=(), tries=0), now,
                     can_dial=can_dial)

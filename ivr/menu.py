@@ -13,7 +13,8 @@ CHOICE_KEYS = ("1", "2", "3", "4", "5")
 
 ACTION_KINDS = ("goto", "connect", "language")
 SHOW_KINDS = ("hotlines", "closed", "unreachable")
-ASK = "ask"  # connect: ask -> the node that asks who is calling
+ASK = "ask"  # connect: ask -> the node that asks who is calling, unless that is known
+AGAIN = "again"  # connect: again -> try once more for the same caller, never a question first
 
 
 @dataclass(frozen=True)

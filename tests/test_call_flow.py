@@ -416,3 +416,13 @@ def test_the_unreachable_menu_after_closing_time_still_gives_a_number() -> None:
     state = CallState(flow.UNREACHABLE_NODE, "de", "adult")
     for step in (flow.key_pressed(C, state, "#", CLOSED_AGAIN), flow.silence(C, state, CLOSED_AGAIN)):
         assert any(name == "number" for item in heard(step) for name, _ in item.args), keys(step)
+
+
+@pytest.mark.parametrize("audience, line_id", [(ANYONE, "abuse-helpline"), ("adult", "hateaid")])
+def test_trying_again_after_every_line_failed_asks_nothing(audience: str, line_id: str) -> None:
+    """At the unreachable menu, 1 tries again for the same caller: after 0 that is "anyone",
+    never a question first; the tried lines start afresh."""
+    state = CallState(flow.UNREACHABLE_NODE, "de", audience, tries=1, tried=("abuse-helpline", "hateaid"))
+    step = flow.key_pressed(C, state, "1", ALL_OPEN)
+    assert isinstance(step.then, Dial) and step.then.line_id == line_id
+    assert step.then.state == CallState(flow.UNREACHABLE_NODE, "de", audience, 0, (line_id,))
