@@ -253,6 +253,8 @@ def _closed(config: Config, state: CallState, now: dt.datetime) -> tuple[Say, ..
 
 # -- the state in URLs ---------------------------------------------------------------------
 
+STATE_KEYS = ("n", "l", "a", "r", "t")  # node, language, audience, tries, lines tried
+
 def state_params(state: CallState) -> dict[str, str]:
     params = {"n": state.node, "l": state.lang}
     if state.audience != ANYONE:

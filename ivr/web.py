@@ -12,12 +12,12 @@ import re
 import traceback
 from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Flask, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from . import signature
+from . import flow, signature
 from .answers import DIALED, MENU, VOICE, Answers, Webhook
 from .config import Settings, parse_instant
 from .loading import Config
@@ -74,11 +74,20 @@ def _answer(name: str) -> Response:
     values = req.form if req.method == "POST" else req.args
     to, digits, status = ((values.get(field) or "")[:_MAX_FIELD].strip()
                           for field in ("To", "Digits", "DialCallStatus"))
-    hook = Webhook(name, req.query_string.decode("latin-1") if name != VOICE else "",
-                   digits, status, to if _E164.match(to) else None)
+    hook = Webhook(name, _state_query(req) if name != VOICE else "", digits, status,
+                   to if _E164.match(to) else None)
     extensions = current_app.extensions
     now = extensions["ivr.clock"]()
     return Response(extensions["ivr.service"].answers.twiml(hook, now), 200, content_type=XML)
+
+
+def _state_query(req: Request) -> str:
+    """The call's state from the query string. A POST's query is the URL our TwiML gave Twilio;
+    a GET's also carries Twilio's fields, the caller's number among them, which must not become
+    part of a cache key: only the state's own names are kept."""
+    if req.method == "POST":
+        return req.query_string.decode("latin-1")
+    return urlencode([(key, value) for key, value in req.args.items(multi=True) if key in flow.STATE_KEYS])
 
 
 @bp.route("/voice", methods=["POST", "GET"])

@@ -54,3 +54,20 @@ def test_query_params_take_the_first_value_and_refuse_overlong_queries() -> None
     assert query_params("n=who&l=en&n=main&a=") == {"n": "who", "l": "en", "a": ""}
     assert query_params("n=who&t=" + "x" * 3000) == {}
     assert query_params("n=%E2%82%AC&l=d%FF") == {"n": "€", "l": "d\ufffd"}
+
+
+def test_a_get_webhook_keeps_only_the_call_state_in_the_answer_cache() -> None:
+    """Twilio puts its fields, From among them, in a GET's query string: the memoised answer's
+    key must hold the state alone, never the caller's number."""
+    from ivr.config import Settings
+    from ivr.web import create_app
+
+    app = create_app(CONFIG, Settings.from_env({"IVR_NOW": "2026-11-24T15:30"}))
+    answers = app.extensions["ivr.service"].answers
+    keys: list[Webhook] = []
+    memoised = answers._twiml
+    answers._twiml = lambda hook, minute: keys.append(hook) or memoised(hook, minute)
+    query = "n=who&l=de&From=%2B4915100000000&Caller=%2B4915100000000&To=%2B4930123456789&Digits=3"
+    response = app.test_client().get("/menu?" + query)
+    assert response.status_code == 200 and "<Dial" in response.get_data(as_text=True)
+    assert keys == [Webhook(MENU, "n=who&l=de", "3", "", "+4930123456789")]
