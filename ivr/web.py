@@ -1,5 +1,5 @@
-"""The Twilio webhooks. The only module that knows HTTP: it reads the request, asks `flow`
-what happens next, and answers the TwiML that `twiml` rendered.
+"""The Twilio webhooks. The only module that knows HTTP: it checks the signature, reads the few
+fields a webhook needs, and answers the TwiML that `answers` decided (flow) and rendered (twiml).
 
 Never a 5xx: Twilio would play its generic error message to a frightened caller. Every error
 answers the static fallback (apology and the hotline numbers). The caller's number (From,
@@ -69,7 +69,8 @@ def _service() -> Service:
 
 
 def _answer(name: str) -> Response:
-    req: Request = request._get_current_object()  # type: ignore[attr-defined]  # one lookup, not one per use
+    # One context lookup for the request, not one per attribute: this is the hot path.
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]
     # Twilio sends its fields in the body of a POST, or in the query string of a GET.
     values = req.form if req.method == "POST" else req.args
     to, digits, status = ((values.get(field) or "")[:_MAX_FIELD].strip()
