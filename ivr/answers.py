@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 from urllib.parse import parse_qsl
 
 from . import flow
+from .live_closed import NOTHING_CLOSED, without_closed
 from .loading import Config
 from .twiml import CACHE_SIZE, Renderer
 
@@ -30,19 +31,42 @@ class Webhook(NamedTuple):
     service_number: str | None = None  # the number the caller dialled, if usable as callerId
 
 
-class Answers:
-    """Answers for one loaded Config; the cache lives and dies with it (a reload starts afresh)."""
+Event = tuple[str, str]  # (event, dimension): what the operators' counts add up
+EventsOf = Callable[[Config, Webhook, flow.Step, dt.datetime], tuple[Event, ...]]
 
-    def __init__(self, config: Config, renderer: Renderer | None = None) -> None:
+
+class Answer(NamedTuple):
+    twiml: str
+    events: tuple[Event, ...] = ()  # cached with the TwiML, so cached answers count too
+
+
+def no_events(config: Config, hook: Webhook, step: flow.Step, now: dt.datetime) -> tuple[Event, ...]:
+    return ()
+
+
+class Answers:
+    """Answers for one loaded Config; the cache lives and dies with it (a reload starts afresh).
+
+    `closed`, the lines an operator closed live, is part of what an answer depends on, so a
+    closing or reopening is obeyed from the next request on, never served stale from the cache."""
+
+    def __init__(self, config: Config, renderer: Renderer | None = None,
+                 events: EventsOf = no_events) -> None:
         self.config = config
         self.renderer = renderer or Renderer(config)
+        self.events = events
         self._twiml = lru_cache(maxsize=CACHE_SIZE)(self._decide_and_render)
 
-    def twiml(self, hook: Webhook, now: dt.datetime) -> str:
-        return self._twiml(hook, now.replace(second=0, microsecond=0))
+    def twiml(self, hook: Webhook, now: dt.datetime, closed: frozenset[str] = NOTHING_CLOSED) -> str:
+        return self._twiml(hook, now.replace(second=0, microsecond=0), closed).twiml
 
-    def _decide_and_render(self, hook: Webhook, minute: dt.datetime) -> str:
-        return self.renderer.render(decide(self.config, hook, minute), hook.service_number)
+    def answer(self, hook: Webhook, now: dt.datetime, closed: frozenset[str] = NOTHING_CLOSED) -> Answer:
+        return self._twiml(hook, now.replace(second=0, microsecond=0), closed)
+
+    def _decide_and_render(self, hook: Webhook, minute: dt.datetime, closed: frozenset[str]) -> Answer:
+        config = without_closed(self.config, closed)
+        step = decide(config, hook, minute)
+        return Answer(self.renderer.render(step, hook.service_number), self.events(config, hook, step, minute))
 
 
 def decide(config: Config, hook: Webhook, now: dt.datetime) -> flow.Step:

@@ -81,6 +81,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
                    "signature. Set it, or pass --dev to run locally without checks.", err=True)
         sys.exit(2)
     config = _load(settings)
+    _prepare_store()
     count = workers or int(os.environ.get("WEB_CONCURRENCY") or 2)
     if not settings.auth_token:
         logging.getLogger("ivr").warning("dev mode: signatures are not checked")
@@ -135,3 +136,20 @@ def fallback_twiml() -> None:
     """Print the static TwiML for Twilio's Fallback URL."""
     from .twiml import Renderer
     click.echo(Renderer(_load(Settings.from_env())).fallback())
+
+
+def _prepare_store() -> None:
+    """Refuse to serve on a schema that is behind (SQLite upgrades itself and says so)."""
+    from .store.database import StoreSettings, StoreSettingsError
+    from .store.migrate import SchemaBehind
+    from .store.startup import prepare
+    try:
+        prepare(StoreSettings.from_env())
+    except (SchemaBehind, StoreSettingsError) as problem:
+        click.echo(f"not serving: {problem}", err=True)
+        sys.exit(2)
+
+
+from .store.cli import register  # noqa: E402  (the store's commands join the group)
+
+register(main)

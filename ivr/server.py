@@ -14,7 +14,9 @@ from gunicorn.app.base import BaseApplication
 from .config import Settings
 from .errors import ConfigInvalid
 from .loading import Config, load_config
-from .web import create_app
+from .store.database import StoreSettings
+from .store.live import Live
+from .web import create_app, make_clock
 
 log = logging.getLogger("ivr.server")
 
@@ -32,7 +34,12 @@ class HelplineServer(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> Any:
-        app = create_app(self.config_good, self.settings)
+        # Runs in each worker after the fork: its own connections, its own store thread.
+        global _worker_live
+        clock = make_clock(self.settings, self.config_good)
+        _worker_live = Live.from_settings(StoreSettings.from_env(), self.config_good.directory.timezone,
+                                          clock).start()
+        app = create_app(self.config_good, self.settings, clock, _worker_live)
         # Everything built so far (config, index, modules) lives as long as the worker: keep it
         # out of the garbage collector's scans, which otherwise walk it again and again.
         gc.freeze()
@@ -50,6 +57,15 @@ class HelplineServer(BaseApplication):
                         self.settings.data_dir, self.settings.prompts_dir)
 
 
+_worker_live: Live | None = None
+
+
+def _flush_on_exit(_arbiter: Any, _worker: Any) -> None:
+    """gunicorn's worker_exit hook: the worker's last counts go to the database."""
+    if _worker_live is not None:
+        _worker_live.stop()
+
+
 def serve(settings: Settings, config: Config, host: str, port: int, workers: int) -> None:
     options = {
         "bind": f"{host}:{port}",
@@ -64,5 +80,6 @@ def serve(settings: Settings, config: Config, host: str, port: int, workers: int
         # gunicorn >= 24 opens a control socket at a fixed path; two servers on one machine
         # would share it. Not needed here (signals do the job), and skipped on older gunicorn.
         "control_socket_disable": True,
+        "worker_exit": _flush_on_exit,
     }
     HelplineServer(settings, config, options).run()

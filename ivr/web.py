@@ -11,7 +11,7 @@ import logging
 import re
 import traceback
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Flask, Request, Response, current_app, request
@@ -21,7 +21,11 @@ from . import flow, signature
 from .answers import DIALED, MENU, VOICE, Answers, Webhook
 from .config import Settings, parse_instant
 from .loading import Config
+from .store.events import derive
 from .twiml import DIALED_PATH, MENU_PATH, Renderer
+
+if TYPE_CHECKING:
+    from .store.live import Live
 
 log = logging.getLogger("ivr.web")
 
@@ -42,7 +46,7 @@ class Service:
 
     @classmethod
     def of(cls, config: Config) -> Service:
-        return cls(config, Answers(config))
+        return cls(config, Answers(config, events=derive))
 
     @property
     def renderer(self) -> Renderer:
@@ -79,7 +83,17 @@ def _answer(name: str) -> Response:
                    to if _E164.match(to) else None)
     extensions = current_app.extensions
     now = extensions["ivr.clock"]()
-    return Response(extensions["ivr.service"].answers.twiml(hook, now), 200, content_type=XML)
+    live: Live | None = extensions["ivr.live"]
+    if live is None:
+        return Response(extensions["ivr.service"].answers.twiml(hook, now), 200, content_type=XML)
+    answer = extensions["ivr.service"].answers.answer(hook, now, live.closed)
+    live.count(now, answer.events, _talk_seconds(values) if name == DIALED else None)
+    return Response(answer.twiml, 200, content_type=XML)
+
+
+def _talk_seconds(values) -> int | None:  # type: ignore[no-untyped-def]
+    text = (values.get("DialCallDuration") or "")[:9]
+    return int(text) if text.isdigit() else None
 
 
 def _state_query(req: Request) -> str:
@@ -185,7 +199,9 @@ EMERGENCY_TWIML = (
 )
 
 
-def create_app(config: Config, settings: Settings, clock: Clock | None = None) -> Flask:
+def create_app(config: Config, settings: Settings, clock: Clock | None = None,
+               live: Live | None = None) -> Flask:
+    """`live`, when given, brings the store in: live closures obeyed, every answer counted."""
     app = Flask("ivr")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["ivr.service"] = Service.of(config)
@@ -193,6 +209,7 @@ def create_app(config: Config, settings: Settings, clock: Clock | None = None) -
     app.extensions["ivr.token"] = settings.auth_token.encode("utf-8") if settings.auth_token else None
     app.extensions["ivr.shared_key"] = settings.shared_key.encode("utf-8") if settings.shared_key else None
     app.extensions["ivr.public_url"] = settings.public_url
+    app.extensions["ivr.live"] = live
     app.register_blueprint(bp)
     app.before_request(_check_signature)
     app.register_error_handler(Exception, _on_error)

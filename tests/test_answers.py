@@ -66,7 +66,7 @@ def test_a_get_webhook_keeps_only_the_call_state_in_the_answer_cache() -> None:
     answers = app.extensions["ivr.service"].answers
     keys: list[Webhook] = []
     memoised = answers._twiml
-    answers._twiml = lambda hook, minute: keys.append(hook) or memoised(hook, minute)
+    answers._twiml = lambda hook, minute, closed: keys.append(hook) or memoised(hook, minute, closed)
     query = "n=who&l=de&From=%2B4915100000000&Caller=%2B4915100000000&To=%2B4930123456789&Digits=3"
     response = app.test_client().get("/menu?" + query)
     assert response.status_code == 200 and "<Dial" in response.get_data(as_text=True)

@@ -1,0 +1,84 @@
+"""Where the database is, and an engine for it.
+
+IVR_DATABASE_URL names it (`postgresql+psycopg://user:pass@host/db` for several hosts);
+without it, a SQLite file in IVR_STATE_DIR (default `var/` under the working folder), which is
+created when missing."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+SQLITE_FILE = "ivr.sqlite3"
+CONNECT_TIMEOUT = 3  # seconds: a database that does not answer must not hold up a worker
+STATEMENT_TIMEOUT_MS = 5000
+
+
+class StoreSettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    url: str
+    state_dir: Path
+    report_min_count: int = 5  # IVR_REPORT_MIN_COUNT: counts below it leave as "<N"
+    keep_hourly_days: int = 400  # IVR_KEEP_HOURLY_DAYS: older hourly rows fold into daily ones
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StoreSettings:
+        env = os.environ if env is None else env
+        state_dir = Path(env.get("IVR_STATE_DIR") or "var").absolute()
+        url = env.get("IVR_DATABASE_URL") or f"sqlite:///{state_dir / SQLITE_FILE}"
+        return cls(url, state_dir, _positive(env, "IVR_REPORT_MIN_COUNT", 5),
+                   _positive(env, "IVR_KEEP_HOURLY_DAYS", 400))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.url).get_backend_name() == "sqlite"
+
+    def shown_url(self) -> str:
+        """The URL for messages and logs: never the password."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise StoreSettingsError(f"{name}={text!r} is not a whole number of at least 1")
+    return value
+
+
+def make_engine(settings: StoreSettings) -> Engine:
+    """An engine with short timeouts; for SQLite, the file's folder is created and the file is
+    put in WAL mode, so that readers (the closures' poll) never wait for a writer."""
+    url = make_url(settings.url)
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT}
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.get_backend_name() == "postgresql":
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT,
+                                  "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"}
+    return create_engine(url, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

@@ -1,0 +1,124 @@
+"""What a webhook's answer counts, derived from what was decided: pure, no clock, no I/O.
+
+Each answer yields (event, dimension) pairs; they are cached with the TwiML, so a cached answer
+counts like a fresh one. Nothing here sees the caller's number or the call's id, and no event
+carries anything that could link it to another event of the same call."""
+from __future__ import annotations
+
+import datetime as dt
+
+from .. import flow
+from ..answers import DIALED, MENU, VOICE, Event, Webhook, query_params
+from ..directory import ANYONE
+from ..loading import Config
+from ..menu import GLOBAL_KEYS
+from ..schedule import next_opening
+
+# Event names, as stored in the counts tables' `event` column.
+CALL = "call"  # dimension "started"
+LANGUAGE = "language"  # the caller switched to this language
+MAIN_CHOICE = "main_choice"  # a key pressed at the main menu ("other" for a key that does nothing)
+AUDIENCE = "audience"  # who is calling, as the caller said
+GUIDANCE = "guidance"  # a guidance chunk (menu node) was read
+DIAL_ATTEMPT = "dial_attempt"  # line
+DIAL_OUTCOME = "dial_outcome"  # line/completed|busy|no_answer|failed|short_completed
+TALK = "talk"  # line; its `seconds` add up DialCallDuration
+UNMET = "unmet"  # audience/within_hour|later: wanted a person, no suitable line open
+NO_CONNECTION = "no_connection"  # why a call ended without a connection
+DROPPED = "counts_dropped"  # counts lost while the database could not take them
+
+OUTCOMES = ("completed", "busy", "no_answer", "failed", "short_completed")
+SHORT_TALK_SECONDS = 30  # a "completed" dial shorter than this may have been a voicemail
+_TALKED = ("completed", "answered")
+_STATUS = {"busy": "busy", "no-answer": "no_answer"}  # anything else that is no talk: failed
+
+# Why a call ended without a connection (dimension of NO_CONNECTION)
+NOTHING_OPEN, NONE_ANSWERED, NO_CALLER_ID, OTHER = "nothing_open", "none_answered", "no_caller_id", "other"
+
+
+def derive(config: Config, hook: Webhook, step: flow.Step, now: dt.datetime) -> tuple[Event, ...]:
+    """The events of one answer. `config` is the one the step was decided with (live closures
+    applied), `now` the instant it was decided for."""
+    events: list[Event] = []
+    incoming = None if hook.name == VOICE else flow.parse_state(config, query_params(hook.query))
+    then = step.then
+    outgoing = then.state if isinstance(then, (flow.Gather, flow.Dial)) else None
+    if hook.name == VOICE:
+        events.append((CALL, "started"))
+    if incoming is not None and outgoing is not None:
+        if outgoing.lang != incoming.lang:
+            events.append((LANGUAGE, outgoing.lang))
+        if incoming.audience == ANYONE and outgoing.audience != ANYONE:
+            events.append((AUDIENCE, outgoing.audience))
+    if hook.name == MENU and incoming is not None and incoming.node == config.menu.start and hook.digits:
+        known = hook.digits in GLOBAL_KEYS or config.menu.action(incoming.node, hook.digits)
+        events.append((MAIN_CHOICE, hook.digits if known else "other"))
+    if isinstance(then, flow.Gather) and _is_guidance(config, then.state.node) and (
+            incoming is None or incoming.node != then.state.node):
+        events.append((GUIDANCE, then.state.node))
+    if hook.name == DIALED and incoming is not None and incoming.tried:
+        line = incoming.tried[-1]
+        if hook.dial_status in _TALKED:
+            events.append((TALK, line))  # completed or short: told by the duration, see with_talk
+        else:
+            events.append((DIAL_OUTCOME, f"{line}/{_STATUS.get(hook.dial_status, 'failed')}"))
+    if isinstance(then, flow.Dial):
+        events.append((DIAL_ATTEMPT, then.line_id))
+    said = _said(step)
+    came_from = incoming.node if incoming is not None else None
+    reached_closed = (outgoing is not None and outgoing.node == flow.CLOSED_NODE) or (
+        isinstance(then, flow.Hangup) and "closed.none_open" in said)
+    if reached_closed and came_from != flow.CLOSED_NODE:
+        audience = (outgoing or incoming or flow.CallState("", "")).audience
+        events.append((UNMET, f"{audience}/{_soon(config, audience, now)}"))
+    if isinstance(then, flow.Hangup) and not (hook.name == DIALED and hook.dial_status in _TALKED):
+        events.append((NO_CONNECTION, _why_unconnected(hook, came_from, said)))
+    return tuple(events)
+
+
+def with_talk(events: tuple[Event, ...], talk_seconds: int | None) -> list[tuple[str, str, int]]:
+    """(event, dimension, seconds) to add: a talk becomes its outcome (completed, or short when
+    under SHORT_TALK_SECONDS: maybe a voicemail) and its seconds, from DialCallDuration."""
+    out: list[tuple[str, str, int]] = []
+    for event, dimension in events:
+        if event == TALK:
+            seconds = max(talk_seconds or 0, 0)
+            kind = "completed" if seconds >= SHORT_TALK_SECONDS else "short_completed"
+            out.append((DIAL_OUTCOME, f"{dimension}/{kind}", 0))
+            out.append((TALK, dimension, seconds))
+        else:
+            out.append((event, dimension, 0))
+    return out
+
+
+def _is_guidance(config: Config, node_id: str) -> bool:
+    """A node that only reads guidance: not the start, not the question who calls, no live part."""
+    node = config.menu.nodes.get(node_id)
+    return node is not None and node.show is None and node_id not in (config.menu.start, flow.WHO_NODE)
+
+
+def _said(step: flow.Step) -> frozenset[str]:
+    keys = [say.key for say in step.say]
+    if isinstance(step.then, flow.Gather):
+        keys += [say.key for say in step.then.say]
+    return frozenset(keys)
+
+
+def _soon(config: Config, audience: str, now: dt.datetime) -> str:
+    """Whether a suitable line opens within the hour (staffing: a short gap or a long one)."""
+    horizon = now + dt.timedelta(hours=1)
+    for line in config.directory.ranked(audience):
+        opens = next_opening(line, now)
+        if opens is not None and opens <= horizon:
+            return "within_hour"
+    return "later"
+
+
+def _why_unconnected(hook: Webhook, came_from: str | None, said: frozenset[str]) -> str:
+    if "closed.none_open" in said or came_from == flow.CLOSED_NODE:
+        return NOTHING_OPEN
+    if "unreachable.intro" in said or came_from == flow.UNREACHABLE_NODE:
+        return NONE_ANSWERED
+    if hook.service_number is None:
+        return NO_CALLER_ID
+    return OTHER
