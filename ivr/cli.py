@@ -60,10 +60,14 @@ def schedule(at_text: str | None, as_json: bool, lang: str) -> None:
     settings = Settings.from_env()
     config = _load(settings)
     at = _instant(at_text, settings, config)
+    from .store.startup import live_closures_at
+    live, problem = live_closures_at(at)
+    if problem:
+        click.echo(f"(live closures unknown: {problem})", err=True)
     if as_json:
-        click.echo(json.dumps(schedule_json(config.directory, at), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(schedule_json(config.directory, at, live), ensure_ascii=False, indent=2))
     else:
-        click.echo(schedule_table(config.directory, at, lang=lang))
+        click.echo(schedule_table(config.directory, at, lang=lang, live=live))
 
 
 @main.command()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import holidays
 
@@ -25,6 +25,9 @@ from .schedule import (
     next_opening,
     periods,
 )
+
+if TYPE_CHECKING:  # live closures come from the store; here they are plain data
+    from .store.closures import LiveClosure
 
 UPCOMING_DAYS = 14  # how far ahead the table lists holidays, closures and extra openings
 
@@ -52,6 +55,9 @@ LABELS = {
         "upcoming": "Holidays, closures and extra openings, {first} to {last}:",
         "nothing_upcoming": "none",
         "closed_by": "closed: {ids}", "extra": "extra hours {hours}: {ids}",
+        "closed_live": "closed live (below)",
+        "live": "Closed now by an operator (ivr close), skipped by every call:",
+        "live_row": "{id}: by {by}, {until}", "until": "until {time}", "reopened": "until reopened",
     },
     "de": {
         "title": "Stand: {at}",
@@ -68,6 +74,9 @@ LABELS = {
         "upcoming": "Feiertage, Schließtage und Sonderöffnungen, {first} bis {last}:",
         "nothing_upcoming": "keine",
         "closed_by": "geschlossen: {ids}", "extra": "zusätzlich offen {hours}: {ids}",
+        "closed_live": "von Hand geschlossen (unten)",
+        "live": "Jetzt von Hand geschlossen (ivr close), kein Anruf wird dorthin verbunden:",
+        "live_row": "{id}: von {by}, {until}", "until": "bis {time}", "reopened": "bis zur Wiedereröffnung",
     },
 }
 _HOLIDAY_LANGUAGE = {"en": "en_US", "de": "de"}  # the holidays package's names for them
@@ -75,17 +84,20 @@ _HOLIDAY_LANGUAGE = {"en": "en_US", "de": "de"}  # the holidays package's names 
 
 # -- JSON -------------------------------------------------------------------------------------
 
-def schedule_json(directory: Directory, at: dt.datetime) -> dict[str, Any]:
+def schedule_json(directory: Directory, at: dt.datetime,
+                  live: Sequence[LiveClosure] | None = None) -> dict[str, Any]:
     """{"at", "open": [{"id", "phone", "name", "serves", "closes_at"}], "next": [{"id", "phone",
     "opens_at"}]}: lines in directory order, instants as ISO 8601 with the directory's offset.
 
     closes_at is null for a line open beyond the search horizon (around the clock); opens_at is
-    null when the line does not open within it."""
+    null when the line does not open within it. With `live` (the closures in force, from the
+    store), lines closed live are left out of "open" and listed in "closed_live"."""
     _require_aware(at)
     zone = directory.timezone
+    closed_live = {closure.line_id for closure in live or ()}
     opened = []
     for line in directory.lines:
-        if is_open(line, at):
+        if is_open(line, at) and line.id not in closed_live:
             closes = _closes(line, at)
             opened.append({
                 "id": line.id,
@@ -96,7 +108,11 @@ def schedule_json(directory: Directory, at: dt.datetime) -> dict[str, Any]:
             })
     upcoming = [{"id": line.id, "phone": line.phone, "opens_at": _iso(next_opening(line, at), zone)}
                 for line in directory.lines]
-    return {"at": _iso(at, zone), "open": opened, "next": upcoming}
+    out: dict[str, Any] = {"at": _iso(at, zone), "open": opened, "next": upcoming}
+    if live is not None:
+        out["closed_live"] = [{"id": c.line_id, "until": _iso(c.until, zone), "reason": c.reason,
+                               "by": c.closed_by} for c in live]
+    return out
 
 
 def _iso(instant: dt.datetime | None, zone: dt.tzinfo) -> str | None:
@@ -125,7 +141,8 @@ def _closes(line: Line, at: dt.datetime) -> dt.datetime | None:
 
 # -- table ------------------------------------------------------------------------------------
 
-def schedule_table(directory: Directory, at: dt.datetime, lang: str = "en") -> str:
+def schedule_table(directory: Directory, at: dt.datetime, lang: str = "en",
+                   live: Sequence[LiveClosure] = ()) -> str:
     """A readable report for operators: who is open at `at` until when, when each line opens
     next, the regular week with the hours when no line is open, and the next two weeks'
     holidays, closures and extra openings."""
@@ -138,22 +155,28 @@ def schedule_table(directory: Directory, at: dt.datetime, lang: str = "en") -> s
     offset = local.strftime("%z")
     out = [words["title"].format(at=f"{_date(local.date(), lang, year=True)} {local:%H:%M} "
                                      f"({zone.key}, UTC{offset[:3]}:{offset[3:]})"), ""]
-    out += _now_table(directory, at, lang)
+    out += _now_table(directory, at, lang, frozenset(c.line_id for c in live))
     out.append("")
+    if live:
+        out += _live(live, zone, lang, local.date())
+        out.append("")
     out += _week(directory, local.date(), lang)
     out.append("")
     out += _upcoming(directory, local.date(), lang)
     return "\n".join(out) + "\n"
 
 
-def _now_table(directory: Directory, at: dt.datetime, lang: str) -> list[str]:
+def _now_table(directory: Directory, at: dt.datetime, lang: str,
+               closed_live: frozenset[str] = frozenset()) -> list[str]:
     words, zone = LABELS[lang], directory.timezone
     local_day = at.astimezone(zone).date()
     rows = [(words["line"], words["number"], words["now"], words["next"])]
     open_count = 0
     openings: dict[dt.datetime, list[str]] = {}
     for line in directory.lines:
-        if is_open(line, at):
+        if line.id in closed_live:
+            now = words["closed_live"]
+        elif is_open(line, at):
             open_count += 1
             closes = _closes(line, at)
             now = words["open_until"].format(time=_when(closes, zone, lang, local_day)) if closes else words["open"]
@@ -176,6 +199,16 @@ def _now_table(directory: Directory, at: dt.datetime, lang: str) -> list[str]:
     else:
         lines.append(words["none_ever"].format(days=SEARCH_DAYS))
     return lines
+
+
+def _live(live: Sequence[LiveClosure], zone: dt.tzinfo, lang: str, today: dt.date) -> list[str]:
+    words = LABELS[lang]
+    out = [words["live"]]
+    for c in live:
+        until = words["until"].format(time=_when(c.until, zone, lang, today)) if c.until else words["reopened"]
+        out.append("  " + words["live_row"].format(id=c.line_id, by=c.closed_by, until=until)
+                   + (f" ({c.reason})" if c.reason else ""))
+    return out
 
 
 def _when(instant: dt.datetime, zone: dt.tzinfo, lang: str, today: dt.date | None = None) -> str:

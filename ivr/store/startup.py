@@ -1,11 +1,16 @@
-"""Before `ivr serve` opens its port: is the database's schema the one this code needs?"""
+"""Before `ivr serve` opens its port: is the database's schema the one this code needs? And the
+live closures for `ivr schedule`."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import migrate
+from . import closures, migrate
+from .closures import LiveClosure
 from .database import StoreSettings, make_engine
 
 log = logging.getLogger("ivr.store")
@@ -30,3 +35,26 @@ def prepare(settings: StoreSettings) -> None:
                   "it answers; counts wait in memory", where, type(error).__name__)
     finally:
         engine.dispose()  # no connection may cross the fork into the workers
+
+
+def live_closures_at(at: dt.datetime) -> tuple[tuple[LiveClosure, ...], str | None]:
+    """The live closures in force at `at`, for `ivr schedule`; with a reason instead when they
+    cannot be read. A SQLite file that does not exist yet simply holds none."""
+    settings = StoreSettings.from_env()
+    if settings.is_sqlite and not _sqlite_exists(settings):
+        return (), None
+    engine = make_engine(settings)
+    try:
+        migrate.require_current(engine, settings.shown_url())
+        return closures.active(engine, at), None
+    except migrate.SchemaBehind as behind:
+        return (), str(behind)
+    except SQLAlchemyError as error:
+        return (), f"cannot reach the database {settings.shown_url()} ({type(error).__name__})"
+    finally:
+        engine.dispose()
+
+
+def _sqlite_exists(settings: StoreSettings) -> bool:
+    database = make_url(settings.url).database
+    return not database or database == ":memory:" or Path(database).exists()

@@ -1,0 +1,81 @@
+"""The schema: migrations build exactly the tables the code describes, on both engines; the
+README lists every table and column; the version check names the command that fixes it."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+from ivr.store import migrate
+from ivr.store.database import StoreSettings, StoreSettingsError, make_engine
+from ivr.store.schema import metadata
+from store_fixtures import database_url, engine, postgres_server, store_settings  # noqa: F401
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_migrations_build_exactly_the_schema_the_code_uses(engine: Engine) -> None:
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert differences == []
+    assert migrate.current(engine) == migrate.head()
+
+
+def test_an_empty_database_is_behind_and_the_message_names_the_command(store_settings: StoreSettings) -> None:
+    engine = make_engine(store_settings)
+    with pytest.raises(migrate.SchemaBehind) as behind:
+        migrate.require_current(engine, "X")
+    assert str(behind.value) == (f"the database X is empty, this version needs revision {migrate.head()}: "
+                                 "run `ivr db upgrade` first")
+    assert migrate.upgrade(engine) == (None, migrate.head())
+    assert migrate.upgrade(engine) == (migrate.head(), migrate.head())  # twice is harmless
+    migrate.require_current(engine, "X")
+    engine.dispose()
+
+
+def _readme_columns() -> set[tuple[str, str]]:
+    """(table, column) rows of the README's "What this service stores" table."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## What this service stores", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z_]+)` \| `([a-z_]+)` \|", section, flags=re.MULTILINE)
+    return set(rows)
+
+
+def test_the_readme_lists_every_table_and_column_and_no_other(engine: Engine) -> None:
+    inspector = inspect(engine)
+    actual = {(table, column["name"]) for table in inspector.get_table_names()
+              for column in inspector.get_columns(table)}
+    assert "alembic_version" in {table for table, _ in actual}
+    assert _readme_columns() == actual
+
+
+def test_default_database_is_a_sqlite_file_in_the_state_folder(tmp_path: Path) -> None:
+    settings = StoreSettings.from_env({"IVR_STATE_DIR": str(tmp_path / "new" / "var")})
+    assert settings.url == f"sqlite:///{tmp_path / 'new' / 'var' / 'ivr.sqlite3'}"
+    engine = make_engine(settings)
+    migrate.upgrade(engine)
+    assert (tmp_path / "new" / "var" / "ivr.sqlite3").is_file()  # folder created when missing
+    engine.dispose()
+
+
+def test_default_state_folder_is_var_under_the_working_folder(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert StoreSettings.from_env({}).state_dir == tmp_path / "var"
+
+
+def test_passwords_never_appear_in_messages() -> None:
+    settings = StoreSettings.from_env({"IVR_DATABASE_URL": "postgresql+psycopg://ivr:s3cret@db.example/ivr"})
+    assert settings.shown_url() == "postgresql+psycopg://ivr:***@db.example/ivr"
+    assert not settings.is_sqlite
+
+
+@pytest.mark.parametrize("name,value", [("IVR_REPORT_MIN_COUNT", "0"), ("IVR_KEEP_HOURLY_DAYS", "x")])
+def test_bad_numbers_are_refused_by_name(name: str, value: str) -> None:
+    with pytest.raises(StoreSettingsError) as error:
+        StoreSettings.from_env({name: value})
+    assert str(error.value) == f"{name}={value!r} is not a whole number of at least 1"
