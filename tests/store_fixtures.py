@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from ivr.store import migrate
 from ivr.store.database import StoreSettings, make_engine
+from ivr.store.schema import metadata
 
 PG_BIN = Path(os.environ.get("IVR_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 ENGINES = ("sqlite", "postgresql")
@@ -76,22 +77,49 @@ def new_postgres_database(server_url: str) -> str:
 
 
 @pytest.fixture(params=ENGINES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database, SQLite or PostgreSQL."""
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database, SQLite or PostgreSQL, without a schema."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'state' / 'ivr.sqlite3'}"
     return new_postgres_database(request.getfixturevalue("postgres_server"))
 
 
-@pytest.fixture
-def store_settings(database_url: str, tmp_path: Path) -> StoreSettings:
-    return StoreSettings.from_env({"IVR_DATABASE_URL": database_url, "IVR_STATE_DIR": str(tmp_path / "state")})
-
-
-@pytest.fixture
-def engine(store_settings: StoreSettings) -> Iterator[Engine]:
-    """A migrated database on each engine."""
-    engine = make_engine(store_settings)
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_server: str) -> str:
+    """One migrated PostgreSQL database for the session; emptied before each test that uses it
+    (creating a database per test would cost a second each)."""
+    url = new_postgres_database(postgres_server)
+    engine = make_engine(StoreSettings(url, Path(".")))
     migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database with the current schema and no rows, SQLite or PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'state' / 'ivr.sqlite3'}"
+        engine = make_engine(StoreSettings(url, tmp_path))
+        migrate.upgrade(engine)
+        engine.dispose()
+        return url
+    url = request.getfixturevalue("migrated_postgres")
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as connection:
+        names = ", ".join(table.name for table in metadata.sorted_tables)
+        connection.execute(f"TRUNCATE {names} RESTART IDENTITY")
+    return url
+
+
+@pytest.fixture
+def store_settings(empty_database_url: str, tmp_path: Path) -> StoreSettings:
+    """Settings for an empty database."""
+    return StoreSettings.from_env({"IVR_DATABASE_URL": empty_database_url, "IVR_STATE_DIR": str(tmp_path / "state")})
+
+
+@pytest.fixture
+def engine(database_url: str, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated database without rows, on each engine."""
+    engine = make_engine(StoreSettings(database_url, tmp_path))
     yield engine
     engine.dispose()

@@ -18,7 +18,6 @@ from ivr.cli import main
 from ivr.store import counts, report
 from ivr.store.live import Live
 from ivr.store.schema import counts_daily, counts_hourly
-from store_fixtures import database_url, engine, postgres_server, store_settings  # noqa: F401
 from twiml_helpers import Call, bundled_config, dial, make_app
 
 CONFIG = bundled_config()

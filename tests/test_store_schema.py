@@ -13,7 +13,6 @@ from sqlalchemy import Engine, inspect
 from ivr.store import migrate
 from ivr.store.database import StoreSettings, StoreSettingsError, make_engine
 from ivr.store.schema import metadata
-from store_fixtures import database_url, engine, postgres_server, store_settings  # noqa: F401
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
