@@ -1,16 +1,12 @@
-"""Fixtures for the store's tests: a throwaway PostgreSQL 15 cluster (started as the `postgres`
-user in a temporary folder on a free port, removed afterwards) and a fresh, migrated database on
-each engine, SQLite and PostgreSQL. Import the fixtures by name into a test module.
+"""Fixtures for the store's tests (loaded by conftest.py): a throwaway PostgreSQL 15 cluster for
+the session (pg_cluster.py) and a migrated database without rows on each engine, SQLite and
+PostgreSQL.
 
 Nothing is skipped: without the server binaries the tests fail and say what to install."""
 from __future__ import annotations
 
 import itertools
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import Iterator
 
@@ -21,51 +17,20 @@ from sqlalchemy import Engine
 from ivr.store import migrate
 from ivr.store.database import StoreSettings, make_engine
 from ivr.store.schema import metadata
+from pg_cluster import ClusterMissing, throwaway_cluster
 
-PG_BIN = Path(os.environ.get("IVR_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 ENGINES = ("sqlite", "postgresql")
 _names = itertools.count()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _as_postgres(*command: str) -> None:
-    """Run a server command as `postgres` (initdb and postgres refuse to run as root)."""
-    if os.geteuid() == 0:
-        command = ("runuser", "-u", "postgres", "--", *command)
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A PostgreSQL server of its own for this test session; yields the admin URL (no database)."""
-    if not (PG_BIN / "initdb").exists():
-        pytest.fail(f"PostgreSQL server binaries not found in {PG_BIN}: apt-get install -y postgresql")
-    base = Path(tempfile.mkdtemp(prefix="ivr-pg-"))
-    data, sockets = base / "data", base / "sockets"
-    sockets.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres")
-        shutil.chown(sockets, "postgres")
-    port = _free_port()
-    _as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-                 "-E", "UTF8", "--no-sync", "--no-instructions")
-    # Durability is not needed for a throwaway cluster: fsync off keeps the tests fast.
-    options = (f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
-               "-c synchronous_commit=off -c full_page_writes=off")
-    _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-w",
-                 "-t", "30", "-o", options, "start")
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
-    finally:
-        _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(base, ignore_errors=True)
+        with throwaway_cluster() as url:
+            yield url
+    except ClusterMissing as missing:
+        pytest.fail(str(missing))
 
 
 def new_postgres_database(server_url: str) -> str:
