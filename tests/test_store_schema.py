@@ -78,3 +78,20 @@ def test_bad_numbers_are_refused_by_name(name: str, value: str) -> None:
     with pytest.raises(StoreSettingsError) as error:
         StoreSettings.from_env({name: value})
     assert str(error.value) == f"{name}={value!r} is not a whole number of at least 1"
+
+
+def test_a_wheel_ships_the_migrations(tmp_path: Path) -> None:
+    """`ivr db upgrade` must work after a non-editable `pip install .`: the wheel holds every
+    migration, Alembic's env.py and its template."""
+    import subprocess
+    import sys
+    import zipfile
+    root = README.parent
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(root), "--no-deps", "-q", "-w", str(tmp_path)],
+                   check=True, capture_output=True, timeout=120)
+    [wheel] = tmp_path.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {path.relative_to(root).as_posix() for path in (root / "ivr" / "store" / "migrations").rglob("*")
+               if path.is_file() and "__pycache__" not in path.parts}
+    assert "ivr/store/migrations/versions/0001_counts_and_closures.py" in shipped
+    assert shipped <= names, shipped - names
