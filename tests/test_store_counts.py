@@ -249,3 +249,28 @@ def test_db_prune_command_uses_the_retention_setting(engine: Engine, database_ur
                                                             "IVR_KEEP_HOURLY_DAYS": "30"})
     assert result.exit_code == 0 and result.output.startswith("folded 1 hourly rows before ")
     assert _stored(engine) == Counter()
+
+
+def test_the_store_thread_flushes_on_its_own_and_on_stop(engine: Engine) -> None:
+    import time
+    live = Live(engine, ZONE, clock=lambda: _at(TUE), poll_seconds=0.05, flush_seconds=0.1)
+    live.start()
+    try:
+        live.count(_at(TUE), (("call", "started"),))
+        deadline = time.monotonic() + 10
+        while not _stored(engine) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _stored(engine) == Counter({("2026-11-24T15:00:00", "call", "started", 0): 1})
+        live.count(_at(TUE), (("call", "started"),))
+    finally:
+        live.stop()  # the last counts are written before the worker goes
+    assert _stored(engine) == Counter({("2026-11-24T15:00:00", "call", "started", 0): 2})
+
+
+def test_the_call_core_never_imports_the_store() -> None:
+    import subprocess
+    import sys
+    code = ("import sys, ivr.flow, ivr.schedule, ivr.menu, ivr.speech, ivr.twiml, ivr.answers, ivr.live_closed; "
+            "print(sorted(m for m in sys.modules if m.startswith(('ivr.store', 'sqlalchemy', 'alembic', 'flask'))))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
