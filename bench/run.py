@@ -258,9 +258,12 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def start_project(port: int, database_url: str) -> Server:
+def start_project(port: int, database_url: str | None = None) -> Server:
+    """`ivr serve`, counting into `database_url` (default: a SQLite file under bench/results/,
+    which serve creates and upgrades itself)."""
     env = {k: v for k, v in os.environ.items() if k not in ("IVR_PUBLIC_URL", "WEB_CONCURRENCY")}
-    env.update(TWILIO_AUTH_TOKEN=TOKEN, IVR_NOW=OPEN_TIME, IVR_DATABASE_URL=database_url)
+    env.update(TWILIO_AUTH_TOKEN=TOKEN, IVR_NOW=OPEN_TIME,
+               IVR_DATABASE_URL=database_url or f"sqlite:///{RESULTS / 'state' / 'ivr.sqlite3'}")
     return Server("project", [*ivr_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
                               "--workers", str(WORKERS)], env, port)
 
