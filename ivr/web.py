@@ -87,7 +87,10 @@ def _answer(name: str) -> Response:
     if live is None:
         return Response(extensions["ivr.service"].answers.twiml(hook, now), 200, content_type=XML)
     answer = extensions["ivr.service"].answers.answer(hook, now, live.closed)
-    live.count(now, answer.events, _talk_seconds(values) if name == DIALED else None)
+    try:
+        live.count(now, answer.events, _talk_seconds(values) if name == DIALED else None)
+    except Exception as error:  # counting must never change what the caller hears
+        log.error("could not count an answer of %s: %s", name, type(error).__name__)
     return Response(answer.twiml, 200, content_type=XML)
 
 

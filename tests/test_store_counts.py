@@ -274,3 +274,21 @@ def test_the_call_core_never_imports_the_store() -> None:
             "print(sorted(m for m in sys.modules if m.startswith(('ivr.store', 'sqlalchemy', 'alembic', 'flask'))))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_failure_to_count_never_changes_the_answer(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    import xml.etree.ElementTree as ET
+    from twiml_helpers import parse
+    reference = ET.tostring(parse(make_app(TUE, token=None).test_client().post(
+        "/voice", data={"To": "+4930123456789"})))
+    live, _ = _call_app(engine, TUE)
+    app = make_app(TUE, token=None)
+    app.extensions["ivr.live"] = live
+
+    def broken(*args: object) -> None:
+        raise MemoryError
+    live.count = broken  # type: ignore[method-assign]
+    response = app.test_client().post("/voice", data={"To": "+4930123456789"})
+    assert ET.tostring(parse(response)) == reference
+    assert [verb.tag for verb in parse(response)] == ["Gather", "Redirect"]
+    assert "could not count an answer of voice: MemoryError" in caplog.text

@@ -95,3 +95,21 @@ def test_a_wheel_ships_the_migrations(tmp_path: Path) -> None:
                if path.is_file() and "__pycache__" not in path.parts}
     assert "ivr/store/migrations/versions/0001_counts_and_closures.py" in shipped
     assert shipped <= names, shipped - names
+
+
+@pytest.mark.parametrize("url,message", [
+    ("nonsense", "IVR_DATABASE_URL is a URL that cannot be read; "),
+    ("mysql://u@h/db", "IVR_DATABASE_URL names 'mysql', a database or driver this service does not use; "),
+    ("postgresql+asyncpg://u@h/db", "IVR_DATABASE_URL names 'postgresql+asyncpg', a database or driver this "
+                                    "service does not use; "),
+])
+def test_database_urls_the_service_cannot_use_are_refused(url: str, message: str) -> None:
+    with pytest.raises(StoreSettingsError) as error:
+        StoreSettings.from_env({"IVR_DATABASE_URL": url})
+    assert str(error.value) == message + ("expected postgresql+psycopg://USER:PASSWORD@HOST/DATABASE, "
+                                          "sqlite:///PATH, or none (SQLite in IVR_STATE_DIR)")
+
+
+def test_a_plain_postgresql_url_uses_psycopg_3() -> None:
+    settings = StoreSettings.from_env({"IVR_DATABASE_URL": "postgresql://ivr:p%40ss@db.example/ivr"})
+    assert settings.url == "postgresql+psycopg://ivr:p%40ss@db.example/ivr"
