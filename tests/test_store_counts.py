@@ -292,3 +292,26 @@ def test_a_failure_to_count_never_changes_the_answer(engine: Engine, caplog: pyt
     assert ET.tostring(parse(response)) == reference
     assert [verb.tag for verb in parse(response)] == ["Gather", "Redirect"]
     assert "could not count an answer of voice: MemoryError" in caplog.text
+
+
+SERVICE = "+4930123456789"
+
+
+@pytest.mark.parametrize("at,hook,expected", [
+    # Saturday afternoon only kids-line is open: busy, then nobody else to try
+    ("2026-11-28T15:00", ("dialed", "n=main&l=de&t=kids-line", "", "busy", SERVICE),
+     (("dial_outcome", "kids-line/busy"),)),
+    ("2026-11-28T15:00", ("menu", "n=unreachable&l=de&r=1", "", "", SERVICE),
+     (("no_connection", "none_answered"),)),
+    # without a usable service number nothing is dialled (the hotline would see the caller's)
+    ("2026-11-24T15:30", ("menu", "n=main&l=de&r=1", "", "", None), (("no_connection", "no_caller_id"),)),
+    ("2026-11-28T22:00", ("menu", "n=closed&l=de&r=1", "", "", SERVICE), (("no_connection", "nothing_open"),)),
+    # a talk: its outcome waits for DialCallDuration; no "no connection" after it
+    ("2026-11-24T15:30", ("dialed", "n=main&l=de&t=hateaid", "", "completed", SERVICE), (("talk", "hateaid"),)),
+    ("2026-11-24T15:30", ("menu", "n=main&l=de", "7", "", SERVICE), (("main_choice", "other"),)),
+    ("2026-11-24T15:30", ("menu", "n=guidance&l=de", "#", "", SERVICE), ()),  # repeated: not heard anew
+])
+def test_events_of_single_answers(at: str, hook: tuple, expected: tuple) -> None:
+    from ivr.answers import Answers, Webhook
+    from ivr.store.events import derive
+    assert Answers(CONFIG, events=derive).answer(Webhook(*hook), _at(at)).events == expected
