@@ -28,6 +28,7 @@ class Webhook(NamedTuple):
     digits: str = ""
     dial_status: str = ""
     service_number: str | None = None  # the number the caller dialled, if usable as callerId
+    dial_seconds: int | None = None  # DialCallDuration: how long the hotline's leg lasted
 
 
 class Answers:
@@ -42,7 +43,8 @@ class Answers:
         return self._twiml(hook, now.replace(second=0, microsecond=0))
 
     def _decide_and_render(self, hook: Webhook, minute: dt.datetime) -> str:
-        return self.renderer.render(decide(self.config, hook, minute), hook.service_number)
+        return self.renderer.render(decide(self.config, hook, minute),
+                                    self.config.directory.service.caller_id or hook.service_number)
 
 
 def decide(config: Config, hook: Webhook, now: dt.datetime) -> flow.Step:
@@ -50,11 +52,11 @@ def decide(config: Config, hook: Webhook, now: dt.datetime) -> flow.Step:
     if hook.name == VOICE:
         return flow.start(config, now)
     state = flow.parse_state(config, query_params(hook.query))
-    # Without the service's own number as callerId, Twilio would show the caller's number to the
-    # hotline. Then the numbers are read out instead.
-    can_dial = hook.service_number is not None
+    # Without a number of the service's own as callerId, Twilio would show the caller's number
+    # to the hotline. Then the numbers are read out instead.
+    can_dial = hook.service_number is not None or config.directory.service.caller_id is not None
     if hook.name == DIALED:
-        return flow.dial_ended(config, state, hook.dial_status or "failed", now, can_dial=can_dial)
+        return flow.dial_ended(config, state, hook.dial_status, hook.dial_seconds, now, can_dial=can_dial)
     if hook.digits:
         return flow.key_pressed(config, state, hook.digits, now, can_dial=can_dial)
     return flow.silence(config, state, now, can_dial=can_dial)

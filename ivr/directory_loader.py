@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 
 from .directory import (
+    SHORT_TALK_SECONDS,
     ANYONE,
     AUDIENCES,
     Closure,
@@ -18,6 +19,7 @@ from .directory import (
     Interval,
     Line,
     Resource,
+    ServiceNumber,
 )
 from .hours import HoursError, parse_days, parse_interval
 from .yamlfile import YamlDoc, join
@@ -32,7 +34,8 @@ _LINE_KEYS = {
     "anonymous", "web", "email", "source",
 }
 _RESOURCE_KEYS = {"id", "kind", "name", "serves", "web", "phone", "source"}
-_TOP_KEYS = {"timezone", "public_holidays", "best_fit", "lines", "resources"}
+_TOP_KEYS = {"timezone", "public_holidays", "service", "best_fit", "lines", "resources"}
+_SERVICE_KEYS = {"free_to_call", "caller_id", "short_talk_seconds"}
 
 
 
@@ -53,10 +56,32 @@ def build_directory(doc: YamlDoc) -> Directory | None:
     lines = _lines(doc, data.get("lines"), zone, country)
     best_fit = _best_fit(doc, data.get("best_fit"), lines)
     resources = _resources(doc, data.get("resources", []))
+    service = _service(doc, data.get("service"))
     if doc.errors:
         return None
     by_id = {line.id: line for line in lines}
-    return Directory(zone, tuple(lines), best_fit, tuple(resources), by_id)
+    return Directory(zone, tuple(lines), best_fit, tuple(resources), by_id, service)
+
+
+def _service(doc: YamlDoc, value: Any) -> ServiceNumber:
+    if value is None:
+        return ServiceNumber()
+    if not isinstance(value, dict):
+        doc.problem("service", f"holds {_kind(value)}; expected a mapping with {', '.join(sorted(_SERVICE_KEYS))}")
+        return ServiceNumber()
+    doc.unknown_keys("service", value, _SERVICE_KEYS)
+    caller_id = value.get("caller_id")
+    if caller_id is not None and (not isinstance(caller_id, str) or not _E164.match(caller_id)):
+        doc.problem("service.caller_id", f"{caller_id!r} is not a phone number in E.164; expected "
+                                         "a number the Twilio account owns, e.g. \"+4930901820123\", or nothing")
+        caller_id = None
+    seconds = value.get("short_talk_seconds", SHORT_TALK_SECONDS)
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 <= seconds <= 600:
+        doc.problem("service.short_talk_seconds", f"{seconds!r} is not a number of seconds; expected "
+                                                  "a whole number from 0 to 600, e.g. 30")
+        seconds = SHORT_TALK_SECONDS
+    free = _flag(doc, "service.free_to_call", value.get("free_to_call"), False)
+    return ServiceNumber(bool(free), caller_id, seconds)
 
 
 # -- small checks ---------------------------------------------------------------------------

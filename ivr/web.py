@@ -73,13 +73,19 @@ def _answer(name: str) -> Response:
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     # Twilio sends its fields in the body of a POST, or in the query string of a GET.
     values = req.form if req.method == "POST" else req.args
-    to, digits, status = ((values.get(field) or "")[:_MAX_FIELD].strip()
-                          for field in ("To", "Digits", "DialCallStatus"))
+    to, digits, status, seconds = ((values.get(field) or "")[:_MAX_FIELD].strip()
+                                   for field in ("To", "Digits", "DialCallStatus", "DialCallDuration"))
     hook = Webhook(name, _state_query(req) if name != VOICE else "", digits, status,
-                   to if _E164.match(to) else None)
+                   to if _E164.match(to) else None, _seconds(seconds))
     extensions = current_app.extensions
     now = extensions["ivr.clock"]()
     return Response(extensions["ivr.service"].answers.twiml(hook, now), 200, content_type=XML)
+
+
+def _seconds(text: str) -> int | None:
+    """DialCallDuration as whole seconds; None when absent or not a number (then a "completed"
+    dial is treated as possibly a voicemail, and the caller is offered more)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 7 else None
 
 
 def _state_query(req: Request) -> str:
