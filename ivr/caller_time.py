@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterable, Iterator
 from urllib.parse import urlencode
 
 from .answers import DIALED, MENU, VOICE, Webhook, decide
 from .flow import Dial, Gather, Hangup, Say, Step, state_params
 from .loading import Config
-from .speech import placeholders
+from .speech import Clock, Key, Moment, Phone, Text, Value, WeeklyHours, placeholders
 from .spoken_seconds import Timer, speakable
 from .twiml import GATHER_TIMEOUT, Renderer
 
@@ -172,6 +172,18 @@ class CallerTime:
     # -- the measures ---------------------------------------------------------------------------
 
     def measure(self, lang: str, at: dt.datetime) -> Measures:
+        """All six measures, the last two over every answer within two keys."""
+        result = self.measure_first_minute(lang, at)
+        dialling = [h for _, h in self.walk(lang, at) if h.dials]
+        retrying = [answer for h in dialling for status in RETRIES
+                    if (answer := self.hear(self.dial_ended(h.step, status, at))).dials]
+        result.values["connect_line"] = max((h.uninterruptible for h in (*dialling, *retrying)), default=None)
+        result.values["longest_say"] = max((s.seconds for _, h in self.walk(lang, at)
+                                            for s in (*h.before, *h.gather)), default=None)
+        return result
+
+    def measure_first_minute(self, lang: str, at: dt.datetime) -> Measures:
+        """The measures of the start alone: a key, silence, the other language, 110/112."""
         start = self.start(lang, at)
         heard = self.hear(start)
         result = Measures(lang, at)
@@ -180,12 +192,6 @@ class CallerTime:
         result.values["silent_person"] = silent
         result.values["emergency_before_end"] = emergency
         result.values["other_language"] = _until(heard.gather, lambda s, _: s.language != _voice(self.config, lang))
-        dialling = [h for _, h in self.walk(lang, at) if h.dials]
-        retrying = [answer for h in dialling for status in RETRIES
-                    if (answer := self.hear(self.dial_ended(h.step, status, at))).dials]
-        result.values["connect_line"] = max((h.uninterruptible for h in (*dialling, *retrying)), default=None)
-        result.values["longest_say"] = max((s.seconds for _, h in self.walk(lang, at)
-                                            for s in (*h.before, *h.gather)), default=None)
         return result
 
     def _quickest(self, start: Step, heard: Heard, at: dt.datetime) -> float | None:
@@ -245,3 +251,78 @@ def _key_pattern(template: str) -> re.Pattern[str]:
     """"die {key}" -> a pattern that finds the digit keys a sentence names."""
     before, _, after = template.partition("{key}")
     return re.compile(re.escape(before) + r"([0-9])\b" + re.escape(after), re.IGNORECASE)
+
+
+# -- for operators: warnings and reports ----------------------------------------------------
+
+def _samples(config: Config) -> dict[str, Value]:
+    """A value for every placeholder a prompt can have: the longest the directory holds, so a
+    sentence is timed as its longest version."""
+    lines = config.directory.lines
+    return {
+        "name": Text(max((name for line in lines for name in line.name.values()), key=len)),
+        "number": Phone(max((line.spoken for line in lines), key=len)),
+        "hours": max((WeeklyHours(line.weekly) for line in lines), key=lambda h: sum(map(len, h.weekly))),
+        "when": Moment("date", 0, 24, 12, Clock(14, 30)),
+        "until": Clock(19, 30),
+        "key": Key("5"),
+    }
+
+
+def filled_prompts(config: Config) -> Iterator[tuple[str, str, str, str]]:
+    """(where, prompt key, voice language, speakable text) of every sentence in every language,
+    and its version for young callers, with its placeholders filled by the longest values."""
+    renderer = Renderer(config)
+    samples = _samples(config)
+    for lang, prompts in config.prompts.items():
+        for young, section in ((False, prompts.texts), (True, prompts.young)):
+            for key, text in section.items():
+                args = tuple((name, samples[name]) for name in placeholders(text) if name in samples)
+                yield (f"{lang}.yaml {'young' if young else 'prompts'}", key, prompts.voice.language,
+                       speakable(renderer.pieces(Say(key, args), lang, young)))
+
+
+def long_prompts(config: Config, timer: Timer, limit: float = GOALS[4].limit) -> list[tuple[str, str, float]]:
+    """(where, prompt key, seconds) of every sentence that takes longer than `limit` to speak."""
+    return [(where, key, seconds) for where, key, language, text in filled_prompts(config)
+            if (seconds := timer.seconds(text, language)) > limit]
+
+
+def warnings(config: Config, timer: Timer, instants: Iterable[dt.datetime]) -> list[str]:
+    """What `ivr check` warns about: sentences too long to listen to, and every goal of the
+    caller's time that the call misses at one of `instants` (first miss per goal and language)."""
+    out = [f"{where}: {key} takes {seconds:.0f} s to speak; expected at most "
+           f"{GOALS[4].limit:.0f} s (aim for 20): split it into two chunks"
+           for where, key, seconds in long_prompts(config, timer)]
+    walker = CallerTime(config, timer)
+    reported: set[tuple[str, str]] = set()
+    for at in instants:
+        for lang in config.menu.languages:
+            for goal, value in walker.measure_first_minute(lang, at).missed():
+                if (goal.name, lang) not in reported:
+                    reported.add((goal.name, lang))
+                    out.append(f"caller time ({lang}, {at:%a %Y-%m-%d %H:%M}): {goal.text} is "
+                               f"{value:.1f} s; expected at most {goal.limit:.0f} s")
+    return out
+
+
+def format_measures(measures: Iterable[Measures]) -> str:
+    rows = [f"{'measure':<22} {'lang':<4} {'at':<17} {'seconds':>8} {'goal':>5}  result"]
+    for m in measures:
+        for goal in GOALS:
+            value = m.values.get(goal.name)
+            shown = "-" if value is None else f"{value:.1f}"
+            verdict = "n/a now" if value is None else ("ok" if value <= goal.limit else "MISSED")
+            rows.append(f"{goal.name:<22} {m.lang:<4} {m.at:%a %m-%d %H:%M}  {shown:>8} {goal.limit:>5.0f}  {verdict}")
+    return "\n".join(rows)
+
+
+def format_walk(walk: Iterable[tuple[str, Heard]]) -> str:
+    rows = []
+    for path, heard in walk:
+        then = type(heard.step.then).__name__
+        rows.append(f"[{path or 'start'}] -> {then}")
+        for where, items in (("said", heard.before), ("gather", heard.gather)):
+            for spoken in items:
+                rows.append(f"  {spoken.seconds:5.1f} s  {where:<6} {spoken.key}: {spoken.text}")
+    return "\n".join(rows)

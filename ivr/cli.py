@@ -2,6 +2,7 @@
 printing live here; the work is done by the modules it calls."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -23,8 +24,7 @@ def _load(settings: Settings) -> Config:
         sys.exit(1)
 
 
-def _instant(text: str | None, settings: Settings, config: Config):
-    import datetime as dt
+def _instant(text: str | None, settings: Settings, config: Config) -> dt.datetime:
     source = text or settings.now
     if not source:
         return dt.datetime.now(dt.timezone.utc).astimezone(config.directory.timezone)
@@ -48,6 +48,13 @@ def check() -> None:
     click.echo(f"OK: {len(d.lines)} lines, {len(d.resources)} resources, {len(config.menu.nodes)} "
                f"menu nodes, languages {', '.join(config.menu.languages)} "
                f"({settings.data_dir}, {settings.prompts_dir})")
+    # The caller's time over the coming week, hour by hour, with the estimate (no engine needed)
+    from .caller_time import warnings
+    from .spoken_seconds import Estimate
+    start = _instant(None, settings, config).replace(minute=30, second=0, microsecond=0)
+    week = [start + dt.timedelta(hours=h) for h in range(7 * 24)]
+    for warning in warnings(config, Estimate(), week):
+        click.echo(f"warning: {warning}")
 
 
 @main.command()
@@ -135,3 +142,37 @@ def fallback_twiml() -> None:
     """Print the static TwiML for Twilio's Fallback URL."""
     from .twiml import Renderer
     click.echo(Renderer(_load(Settings.from_env())).fallback())
+
+
+@main.command("caller-time")
+@click.option("--at", "at_text", metavar="T", help="ISO 8601 time (default: now, or IVR_NOW).")
+@click.option("--lang", type=click.Choice(["all", "de", "en"]), default="all", show_default=True)
+@click.option("--engine", type=click.Choice(["auto", "espeak", "estimate"]), default="auto", show_default=True,
+              help="espeak-ng (the reference) or the estimate calibrated against it; auto: espeak-ng "
+                   "when installed.")
+@click.option("--answers", is_flag=True, help="Also list every answer within two keys, each <Say> timed.")
+def caller_time(at_text: str | None, lang: str, engine: str, answers: bool) -> None:
+    """What a caller hears before a person, in spoken seconds, against the call's goals."""
+    from . import espeak
+    from .caller_time import CallerTime, format_measures, format_walk
+    from .spoken_seconds import Estimate, Timer
+    settings = Settings.from_env()
+    config = _load(settings)
+    at = _instant(at_text, settings, config)
+    if engine == "espeak" and not espeak.available():
+        click.echo("espeak-ng is not installed (Debian: apt-get install espeak-ng); "
+                   "use --engine estimate", err=True)
+        sys.exit(2)
+    use_espeak = engine == "espeak" or (engine == "auto" and espeak.available())
+    timer: Timer = espeak.Espeak() if use_espeak else Estimate()
+    walker = CallerTime(config, timer)
+    languages = config.menu.languages if lang == "all" else (lang,)
+    measures = [walker.measure(code, at) for code in languages]
+    click.echo(f"caller time at {at:%a %Y-%m-%d %H:%M %Z}, spoken by "
+               f"{'espeak-ng -s 150' if use_espeak else 'the estimate (no espeak-ng)'}")
+    click.echo(format_measures(measures))
+    if answers:
+        for code in languages:
+            click.echo(f"\n== {code}: every answer within two keys ==")
+            click.echo(format_walk(walker.walk(code, at)))
+    sys.exit(1 if any(m.missed() for m in measures) else 0)

@@ -43,7 +43,7 @@ _STOP = re.compile(r"[.!?](?=\s|$)")
 
 @dataclass(frozen=True)
 class Coefficients:
-    """Seconds per feature, fitted by least squares against espeak-ng -s 150 (bench/calibrate.py)."""
+    """Seconds per feature, fitted by least squares against espeak-ng -s 150."""
 
     per_syllable: float
     per_digit: float
@@ -53,12 +53,12 @@ class Coefficients:
 
 
 # Fitted on 2026-11-26 over every prompt of prompts/de.yaml and prompts/en.yaml with their
-# placeholders filled (`make calibrate` prints a fresh fit and the error of this one).
+# placeholders filled (bench/speech_calibration.py prints a fresh fit and the error of this one).
 COEFFICIENTS = {
-    "de": Coefficients(per_syllable=0.2130, per_digit=0.3370, per_pause=0.2210, per_stop=0.3560,
-                       base=0.1260),
-    "en": Coefficients(per_syllable=0.2190, per_digit=0.3050, per_pause=0.2330, per_stop=0.3450,
-                       base=0.1400),
+    "de": Coefficients(per_syllable=0.2028, per_digit=0.3331, per_pause=0.4289, per_stop=0.4000,
+                       base=0.0340),
+    "en": Coefficients(per_syllable=0.1889, per_digit=0.3126, per_pause=0.4273, per_stop=0.3179,
+                       base=0.2183),
 }
 
 
