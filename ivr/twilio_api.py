@@ -111,6 +111,7 @@ class NumberApi:
                 else TwilioHttpClient(timeout=timeout, logger=_quiet))
         self._client = Client(access.username, access.password, access.account_sid,
                               http_client=http)
+        self._access = access
         self._host = access.api_base or "https://api.twilio.com"
         self._timeout = timeout
         self._countries: dict[str, CountryPermission | None] = {}  # calling code -> country
@@ -138,17 +139,17 @@ class NumberApi:
         try:
             # The calling code is the longest prefix Twilio knows as a country's code.
             for length in range(min(4, len(digits)), 0, -1):
-                country = self._country("+" + digits[:length])
+                country = self._country("+" + digits[:length], phone)
                 if country is not None:
                     return country
         except ApiError as exc:
             return str(exc)
         return f"Twilio lists no country with a calling code that starts {phone}"
 
-    def _country(self, code: str) -> CountryPermission | None:
+    def _country(self, code: str, phone: str) -> CountryPermission | None:
         if code not in self._countries:
             permissions = self._client.voice.v1.dialing_permissions.countries
-            with self._errors(f"reading the dialling permissions for {code}"):
+            with self._errors(f"reading the dialling permissions for {phone}"):
                 found = permissions.list(country_code=code, limit=1)
                 country = None
                 if found:
@@ -161,19 +162,26 @@ class NumberApi:
             self._countries[code] = country
         return self._countries[code]
 
+    def _redact(self, message: str) -> str:
+        """The API's own words, without the account's or key's SID (the 404 names the path)."""
+        for sid in {self._access.account_sid, self._access.username}:
+            message = message.replace(sid, sid[:2] + "...")
+        return message
+
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
         try:
             yield
         except TwilioRestException as exc:
-            raise ApiError(_rest_error(doing, exc.status, exc.code, exc.msg)) from None
+            raise ApiError(_rest_error(doing, exc.status, exc.code, self._redact(exc.msg))) from None
         except TwilioException as exc:
             # A list page that is not 200 comes as TwilioException("Unable to fetch page", response)
             response = next((a for a in exc.args if isinstance(a, Response)), None)
             if response is None:
                 raise ApiError(f"{doing}: {exc}") from None
             code, message = _error_body(response.text)
-            raise ApiError(_rest_error(doing, response.status_code, code, message)) from None
+            raise ApiError(_rest_error(doing, response.status_code, code,
+                                       self._redact(message))) from None
         except requests.Timeout:
             raise ApiError(f"{doing}: no answer from the Twilio API at {self._host} within "
                            f"{self._timeout:g} s") from None
@@ -193,14 +201,14 @@ def _error_body(text: str) -> tuple[int | None, str]:
 
 
 def _rest_error(doing: str, status: int, code: int | None, message: str) -> str:
-    said = f" ({code}: {message})" if code and message else f" ({message})" if message else ""
+    detail = f"HTTP {status}" + (f", error {code}" if code else "") + (f": {message}" if message else "")
     if status == 401:
-        return f"{doing}: Twilio refused the credentials (HTTP 401{said}); {_CREDENTIALS}"
+        return f"{doing}: Twilio refused the credentials ({detail}); {_CREDENTIALS}"
     if status == 403:
-        return f"{doing}: the credentials may not do this (HTTP 403{said})"
+        return f"{doing}: the credentials may not do this ({detail})"
     if status == 404:
-        return f"{doing}: not found (HTTP 404{said}); check --number and TWILIO_ACCOUNT_SID"
-    return f"{doing}: the Twilio API answered HTTP {status}{said}"
+        return f"{doing}: not found ({detail}); check --number and TWILIO_ACCOUNT_SID"
+    return f"{doing}: the Twilio API answered {detail}"
 
 
 def _settings(n: Any) -> NumberSettings:
@@ -247,9 +255,11 @@ def ask_fallback(url: str, method: str | None, auth_token: str | None,
         root = ET.fromstring(text)
     except ET.ParseError:
         return FallbackAnswer(url, "answered 200, but not XML; expected TwiML")
-    if root.tag != "Response" or len(root) == 0:
-        return FallbackAnswer(url, f"answered 200 with <{root.tag}> and {len(root)} verbs; "
-                                   "expected a TwiML <Response> that says something")
+    if root.tag != "Response":
+        return FallbackAnswer(url, f"answered 200 with <{root.tag}>; expected a TwiML <Response>")
+    if len(root) == 0:
+        return FallbackAnswer(url, "answered 200 with an empty <Response>; expected TwiML that "
+                                   "says something")
     return FallbackAnswer(url, None)
 
 
