@@ -81,6 +81,7 @@ class StandIn:
     prefix_page_size: int = 50  # the most prefixes per page, whatever PageSize asks for
     pages: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)  # path -> answer
     delay: float = 0.0  # seconds before every API answer
+    ignore_updates: bool = False  # answer an update with the number unchanged
     forced: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)  # path prefix -> answer
     asked: list[Asked] = field(default_factory=list)
     url: str = ""
@@ -149,7 +150,7 @@ class StandIn:
         if (m := _NUMBER.match(path)) and method == "POST" and m.group(1) == self.account_sid:
             number = next((n for n in self.numbers if n["sid"] == m.group(2)), None)
             if number is not None:
-                for name, value in form.items():
+                for name, value in ({} if self.ignore_updates else form).items():
                     if name in _FIELDS:
                         number[_FIELDS[name]] = (value == "true" if name == "VoiceCallerIdLookup"
                                                  else value)
