@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import sys
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import click
 
@@ -139,6 +139,11 @@ def fallback_twiml() -> None:
 
 # -- ivr twilio: the number's settings ---------------------------------------------------------
 
+if TYPE_CHECKING:  # imported where used: the other commands need no HTTP client
+    from .twilio_api import ApiAccess, NumberApi
+    from .twilio_number import Expected
+
+
 def _e164(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     import re
     if not re.fullmatch(r"\+[1-9][0-9]{6,14}", value):
@@ -160,7 +165,7 @@ def twilio() -> None:
     TWILIO_API_SECRET. The expected URLs are IVR_PUBLIC_URL + /voice and /fallback."""
 
 
-def _twilio_start(settings: Settings, timeout: float):
+def _twilio_start(settings: Settings, timeout: float) -> tuple[Expected, ApiAccess, NumberApi]:
     """The expected URLs and a client, or a one-line message and exit 1."""
     from urllib.parse import urlsplit
     from .twilio_api import ApiAccess, ApiError, NumberApi

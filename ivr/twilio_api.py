@@ -144,7 +144,7 @@ class NumberApi:
                     return country
         except ApiError as exc:
             return str(exc)
-        return f"Twilio lists no country with a calling code that starts {phone}"
+        return f"Twilio lists no country for the calling code of {phone}"
 
     def _country(self, code: str, phone: str) -> CountryPermission | None:
         if code not in self._countries:
