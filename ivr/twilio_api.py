@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -266,6 +267,8 @@ def ask_fallback(url: str, method: str | None, auth_token: str | None,
 def _reason(reason: object) -> str:
     if isinstance(reason, ConnectionRefusedError):
         return "connection refused"
+    if isinstance(reason, socket.gaierror):
+        return "its host name does not resolve"
     return str(reason) or type(reason).__name__
 
 

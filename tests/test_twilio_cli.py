@@ -332,6 +332,9 @@ def test_the_fallback_is_asked_signed_as_twilio_would(service: str) -> None:
 def test_a_fallback_that_cannot_be_reached_or_is_too_slow() -> None:
     assert ask_fallback(f"http://127.0.0.1:{free_port()}/fallback", "POST", None).problem == (
         "cannot be reached (connection refused)")
+    # .invalid never resolves (RFC 2606)
+    assert ask_fallback("https://helpline.invalid/fallback", "POST", None).problem == (
+        "cannot be reached (its host name does not resolve)")
     with socket.socket() as silent:  # accepts the connection, never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen()
