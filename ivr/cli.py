@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import sys
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import click
 
@@ -176,3 +176,102 @@ def caller_time(at_text: str | None, lang: str, engine: str, answers: bool) -> N
             click.echo(f"\n== {code}: every answer within two keys ==")
             click.echo(format_walk(walker.walk(code, at)))
     sys.exit(1 if any(m.missed() for m in measures) else 0)
+
+
+# -- ivr twilio: the number's settings ---------------------------------------------------------
+
+if TYPE_CHECKING:  # imported where used: the other commands need no HTTP client
+    from .twilio_api import ApiAccess, NumberApi
+    from .twilio_number import Expected
+
+
+def _e164(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    import re
+    if not re.fullmatch(r"\+[1-9][0-9]{6,14}", value):
+        raise click.BadParameter(f"{value!r} is not an E.164 number; expected e.g. +4930123456")
+    return value
+
+
+_number_option = click.option("--number", required=True, callback=_e164, metavar="+49...",
+                              help="The service's Twilio number, E.164.")
+_timeout_option = click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0,
+                               show_default=True, help="Seconds to wait for each request.")
+
+
+@main.group()
+def twilio() -> None:
+    """The Twilio number: check its settings, or set them up for this service.
+
+    Credentials: TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or with TWILIO_API_KEY and
+    TWILIO_API_SECRET. The expected URLs are IVR_PUBLIC_URL + /voice and /fallback."""
+
+
+def _twilio_start(settings: Settings, timeout: float) -> tuple[Expected, ApiAccess, NumberApi]:
+    """The expected URLs and a client, or a one-line message and exit 1."""
+    from urllib.parse import urlsplit
+    from .twilio_api import ApiAccess, ApiError, NumberApi
+    from .twilio_number import Expected
+    public = urlsplit(settings.public_url or "")
+    if public.scheme not in ("http", "https") or not public.hostname:
+        click.echo(f"IVR_PUBLIC_URL={settings.public_url or ''!r}: expected the service's public "
+                   "base URL, e.g. https://helpline.example.org", err=True)
+        sys.exit(1)
+    try:
+        access = ApiAccess.from_env()
+    except ApiError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    return Expected.under(settings.public_url or ""), access, NumberApi(access, timeout)
+
+
+@twilio.command("check")
+@_number_option
+@_timeout_option
+def twilio_check(number: str, timeout: float) -> None:
+    """Report, one line each, what is right and wrong with the number. Exit 1 if anything is."""
+    from .twilio_api import ApiError, check as check_number
+    from .twilio_number import WRONG
+    settings = Settings.from_env()
+    hotlines = [(line.id, line.phone) for line in _load(settings).directory.lines]
+    expected, access, api = _twilio_start(settings, timeout)
+    try:
+        findings = check_number(api, number, expected, hotlines, access.auth_token, timeout)
+    except ApiError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    for finding in findings:
+        click.echo(finding.line())
+    wrong = sum(finding.status == WRONG for finding in findings)
+    click.echo(f"{number}: {wrong} to fix" if wrong else f"{number}: all right")
+    sys.exit(1 if wrong else 0)
+
+
+@twilio.command("setup")
+@_number_option
+@_timeout_option
+@click.option("--apply", "apply_changes", is_flag=True, help="Make the changes (default: only show them).")
+def twilio_setup(number: str, timeout: float, apply_changes: bool) -> None:
+    """Show what the number needs so that its calls reach this service; --apply sets it."""
+    from .twilio_api import ApiError
+    from .twilio_number import changes
+    expected, _access, api = _twilio_start(Settings.from_env(), timeout)
+    try:
+        current = api.number(number)
+        todo = changes(current, expected)
+        for change in todo:
+            click.echo(f"  {change.line()}")
+        if not todo:
+            click.echo(f"{number}: nothing to change")
+            return
+        if not apply_changes:
+            click.echo(f"{number}: {len(todo)} changes shown, none made; run again with --apply "
+                       "to make them")
+            return
+        left = changes(api.update(current, todo), expected)
+    except ApiError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    if left:
+        click.echo(f"{number}: Twilio did not take {', '.join(c.label for c in left)}", err=True)
+        sys.exit(1)
+    click.echo(f"{number}: {len(todo)} changes made")
