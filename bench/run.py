@@ -10,7 +10,7 @@ What it does:
    checked) and IVR_NOW pinned to a Tuesday afternoon (lines open), and (b) bench/bare_app.py:
    parse the form, answer constant TwiML, under the same gunicorn options (read from
    ivr.server.serve, so the two cannot drift apart).
-3. For each target (POST /voice; the connect step POST /menu?n=who&l=de with Digits=3, which
+3. For each target (POST /voice; the connect step POST /menu?n=main&l=de with Digits=3, which
    answers a Dial), drives both servers with wrk (bench/post.lua sends the signed body and
    X-Twilio-Signature), several rounds alternating project and bare, and prints req/s, p50, p99,
    server CPU time per request, the project/bare ratios, errors, and the goal verdicts:
@@ -66,7 +66,7 @@ TWILIO_FORM = {
 }
 TARGETS = [
     ("voice", "/voice", {}),
-    ("connect", "/menu?n=who&l=de", {"Digits": "3"}),  # "an adult affected" -> Dial
+    ("connect", "/menu?n=main&l=de", {"Digits": "3"}),  # "an adult affected" -> Dial
 ]
 
 
