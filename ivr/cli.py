@@ -99,7 +99,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
 @click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True,
               help="Switch to this language at the first menu.")
 @click.option("--keys", help="Scripted keys, comma-separated: 1,3 ; '-' for silence; "
-                             "busy/no-answer/failed/completed answer a dial.")
+                             "busy/no-answer/failed/completed answer a dial (completed:12 = a 12-second talk).")
 @click.option("--url", help="A running server (e.g. http://127.0.0.1:5000) instead of in-process.")
 def call(at_text: str | None, lang: str, keys: str | None, url: str | None) -> None:
     """A call in the terminal, through the real webhooks."""
@@ -117,9 +117,9 @@ def call(at_text: str | None, lang: str, keys: str | None, url: str | None) -> N
         transport = FlaskTransport(app.test_client(), settings.auth_token)
     script = [k.strip() for k in keys.split(",")] if keys is not None else None
     if lang != "de":
-        script = ["4", *(script or [])] if script is not None else None
+        script = ["9", *(script or [])] if script is not None else None
         if script is None:
-            click.echo("(press 4 at the main menu for English)")
+            click.echo("(press 9 at the main menu for English)")
     run_call(transport, _keys(script), click.echo)
 
 
@@ -129,7 +129,7 @@ def _keys(script: list[str] | None) -> Iterator[str]:
         return
     while True:
         try:
-            text = input("key (0-9 * #, Enter = silence, q = hang up; at a dial: completed/busy/no-answer/failed)> ")
+            text = input("key (0-9 * #, Enter = silence, q = hang up; at a dial: completed[:seconds]/busy/no-answer/failed)> ")
         except EOFError:
             return
         if text.strip().lower() == "q":

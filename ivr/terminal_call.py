@@ -99,6 +99,19 @@ def say_text(element: ET.Element) -> str:
     return " ".join("".join(parts).split())
 
 
+TALK_SECONDS = 240  # "completed" alone: a talk of four minutes
+
+
+def _dial_result(answer: str) -> tuple[str, int]:
+    """"busy" -> (busy, 0); "completed" -> a four-minute talk; "completed:12" -> a talk of
+    12 seconds (maybe a voicemail); anything else is read as "completed"."""
+    status, _, seconds = answer.partition(":")
+    status = status if status in DIAL_STATUSES else "completed"
+    if seconds.isdigit():
+        return status, int(seconds)
+    return status, TALK_SECONDS if status == "completed" else 0
+
+
 def run_call(transport: Transport, keys: Iterator[str], out: Callable[[str], None],
              to: str = SERVICE_NUMBER) -> list[Turn]:
     """Walk one call. `keys` yields a key (or "" for silence) at each menu and a dial status
@@ -120,9 +133,9 @@ def run_call(transport: Transport, keys: Iterator[str], out: Callable[[str], Non
             status = next(keys, None)
             if status is None:
                 break
-            status = status if status in DIAL_STATUSES else "completed"
-            out(f"(the dial ended: {status})")
-            url, data = turn.dial_url, {**form, "DialCallStatus": status}
+            status, seconds = _dial_result(status)
+            out(f"(the dial ended: {status} after {seconds} s)")
+            url, data = turn.dial_url, {**form, "DialCallStatus": status, "DialCallDuration": str(seconds)}
             continue
         if turn.gather_url:
             key = next(keys, None)
