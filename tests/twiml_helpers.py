@@ -74,7 +74,7 @@ def _prompts_file(lang: str) -> dict[str, Any]:
     return yaml.safe_load((bundled_dir("prompts") / f"{lang}.yaml").read_text(encoding="utf-8"))
 
 
-def prompt(lang: str, key: str, *, young: bool = False, **values: str) -> str:
+def prompt(lang: str, key: str, /, *, young: bool = False, **values: str) -> str:
     """The sentence for `key` exactly as the prompts file has it, the way the caller hears it:
     one line, placeholders filled (110/112, web addresses as spoken, and `values`). With `young`,
     the `young:` version where there is one. The wording lives in the YAML, so tests that
