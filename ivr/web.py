@@ -117,18 +117,42 @@ def health() -> Response:
 
 
 def requested_url(req: Request, public_url: str | None) -> str:
-    """The URL exactly as Twilio requested it: raw path and query as sent, scheme and host from
-    IVR_PUBLIC_URL when a proxy sits in front (TLS ends there, so the app would see http)."""
+    """The URL exactly as Twilio requested it: raw path and query as sent. Behind a proxy,
+    IVR_PUBLIC_URL is the public URL of the service's root, path prefix included
+    (https://ngo.example.org/helpline): it stands for the scheme and host (TLS ends at the
+    proxy, so the app would see http) and for the prefix the app is mounted under (SCRIPT_NAME),
+    whether or not the proxy passes that prefix on."""
     env = req.environ
+    mount = env.get("SCRIPT_NAME", "")
     raw = env.get("RAW_URI") or env.get("REQUEST_URI")
     if not raw:
-        raw = quote(env.get("SCRIPT_NAME", "") + env.get("PATH_INFO", ""))
+        raw = quote(mount + env.get("PATH_INFO", ""))
         if env.get("QUERY_STRING"):
             raw += "?" + env["QUERY_STRING"]
     if raw.startswith(("http://", "https://")):  # absolute-form request line
-        return raw
-    base = public_url or f"{req.scheme}://{req.host}"
-    return base + raw
+        if not public_url:
+            return raw
+        authority_and_rest = raw.split("://", 1)[1]
+        cut = [at for at in (authority_and_rest.find("/"), authority_and_rest.find("?")) if at >= 0]
+        raw = authority_and_rest[min(cut):] if cut else ""
+    if not public_url:
+        return f"{req.scheme}://{req.host}{raw}"
+    return public_url + _below(raw, mount)
+
+
+def _below(raw: str, mount: str) -> str:
+    """The raw path and query below the app's mount point (the raw path includes it)."""
+    for prefix in (mount, quote(mount)):
+        if prefix and raw.startswith(prefix) and raw[len(prefix):len(prefix) + 1] in ("/", "?", ""):
+            return raw[len(prefix):]
+    return raw
+
+
+# Answered without a signature: the fallback is static public information (numbers and hours),
+# and a wrong IVR_PUBLIC_URL or a proxy that rewrites URLs must not silence it along with the
+# webhook; the operations endpoints (ivr/ops.py) are for monitoring, not for Twilio.
+# None: no route matched (404/405 follow).
+UNSIGNED_ENDPOINTS = frozenset({"ivr.health", "ivr.fallback", "ops.ready", "ops.metrics", None})
 
 
 def _check_signature() -> Response | None:
@@ -136,8 +160,8 @@ def _check_signature() -> Response | None:
     token: bytes | None = extensions["ivr.token"]
     shared_key: bytes | None = extensions["ivr.shared_key"]
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
-    if (token is None and shared_key is None) or req.endpoint in ("ivr.health", None):
-        return None  # --dev: no secret to check against
+    if (token is None and shared_key is None) or req.endpoint in UNSIGNED_ENDPOINTS:
+        return None  # --dev (no secret to check against), or not Twilio's to call
     settings_header = req.headers.get("X-Twilio-Webhooks-Signature-Settings")
     key, algorithm = token, signature.SHA1
     if settings_header:  # signed by a Webhook Rule's SharedKey, not the auth token

@@ -95,7 +95,7 @@ def assert_dial(root: ET.Element, line_id: str, action: str, to: str = SERVICE_N
 
 def test_tuesday_afternoon_greeting_then_a_person_first() -> None:
     call = call_at(TUE)
-    assert_menu(call.root, "/menu?n=main&l=de")
+    assert_menu(call.root, "menu?n=main&l=de")
     assert texts(call.root) == [
         GREETING_DE, CONNECT_DE,
         "Mit der 2 hören Sie Hinweise, was Sie jetzt tun können. Mit der 3 hören Sie, welche "
@@ -108,7 +108,7 @@ def test_tuesday_afternoon_greeting_then_a_person_first() -> None:
 def test_tuesday_afternoon_list_of_open_lines_then_0() -> None:
     call = call_at(TUE)
     root = call.press("3")
-    assert_menu(root, "/menu?n=hotlines&l=de")
+    assert_menu(root, "menu?n=hotlines&l=de")
     assert texts(root)[:5] == [
         "Jetzt erreichbar:",
         f"{NAME_DE['kids-line']}, bis 20 Uhr. Telefon 116 111.",
@@ -118,7 +118,7 @@ def test_tuesday_afternoon_list_of_open_lines_then_0() -> None:
     ]
     root = call.press("0")
     assert texts(root) == [connecting("abuse-helpline")]
-    assert_dial(root, "abuse-helpline", "/dialed?n=hotlines&l=de&t=abuse-helpline")
+    assert_dial(root, "abuse-helpline", "dialed?n=hotlines&l=de&t=abuse-helpline")
 
 
 @pytest.mark.parametrize("who, line_id", [("1", "kids-line"), ("2", "parents-line"), ("3", "hateaid"),
@@ -126,10 +126,10 @@ def test_tuesday_afternoon_list_of_open_lines_then_0() -> None:
 def test_tuesday_afternoon_the_best_fit_for_who_is_calling(who: str, line_id: str) -> None:
     call = call_at(TUE)
     root = call.press("1")
-    assert_menu(root, "/menu?n=who&l=de")
+    assert_menu(root, "menu?n=who&l=de")
     audience = ["young_person", "parent", "adult", "supporter"][int(who) - 1]
     root = call.press(who)
-    assert_dial(root, line_id, f"/dialed?n=who&l=de&a={audience}&t={line_id}")
+    assert_dial(root, line_id, f"dialed?n=who&l=de&a={audience}&t={line_id}")
 
 
 # -- (b) exactly one line open ------------------------------------------------------------------
@@ -137,9 +137,9 @@ def test_tuesday_afternoon_the_best_fit_for_who_is_calling(who: str, line_id: st
 def test_saturday_afternoon_the_one_open_line_then_its_number_when_busy() -> None:
     call = call_at(SAT_AFTERNOON)
     root = call.press("0")
-    assert_dial(root, "kids-line", "/dialed?n=main&l=de&t=kids-line")
+    assert_dial(root, "kids-line", "dialed?n=main&l=de&t=kids-line")
     root = call.dial_ends("busy")
-    assert_menu(root, "/menu?n=unreachable&l=de", said_before=1)
+    assert_menu(root, "menu?n=unreachable&l=de", said_before=1)
     assert texts(root) == [
         "Dort ist gerade besetzt.",
         UNREACHABLE_DE,
@@ -148,7 +148,7 @@ def test_saturday_afternoon_the_one_open_line_then_its_number_when_busy() -> Non
         "Mit der 0 verbinden wir Sie, mit der Sterntaste kommen Sie zum Hauptmenü, "
         "mit der Rautetaste hören Sie alles noch einmal.",
     ]
-    assert_menu(call.silence(), "/menu?n=unreachable&l=de&r=1")  # repeated once
+    assert_menu(call.silence(), "menu?n=unreachable&l=de&r=1")  # repeated once
     root = call.silence()
     assert verbs(root) == ["Say", "Hangup"] and texts(root) == [GOODBYE_DE]
 
@@ -158,7 +158,7 @@ def test_saturday_afternoon_an_adult_is_never_put_through_to_the_childrens_line(
     call.press("1")
     root = call.press("3")
     assert dial(root) is None
-    assert_menu(root, "/menu?n=closed&l=de&a=adult")
+    assert_menu(root, "menu?n=closed&l=de&a=adult")
     assert texts(root)[:3] == [
         "Gerade ist leider keine passende Beratungsstelle am Telefon erreichbar.",
         "Die nächste ist am Montag um 9 Uhr erreichbar: Hilfetelefon Sexueller Missbrauch, "
@@ -184,7 +184,7 @@ def test_saturday_night_0_says_when_the_next_line_opens_and_offers_guidance() ->
     call = call_at(SAT_NIGHT)
     root = call.press("0")
     assert dial(root) is None
-    assert_menu(root, "/menu?n=closed&l=de")
+    assert_menu(root, "menu?n=closed&l=de")
     assert texts(root) == [
         *CLOSED_DE,
         "Mit der 1 hören Sie Hinweise, was Sie jetzt schon tun können. "
@@ -197,7 +197,7 @@ def test_saturday_night_0_says_when_the_next_line_opens_and_offers_guidance() ->
     assert [(child.tag, child.text if child.tag == "say-as" else child.get("time")) for child in next_say] == [
         ("say-as", "0800"), ("break", "250ms"), ("say-as", "22"), ("break", "250ms"),
         ("say-as", "55"), ("break", "250ms"), ("say-as", "530")]
-    assert_menu(call.press("1"), "/menu?n=guidance&l=de")
+    assert_menu(call.press("1"), "menu?n=guidance&l=de")
 
 
 # Rule 3: before the call ends with nothing open, the numbers to call later, best fit first.
@@ -217,7 +217,7 @@ NUMBERS_FOR_LATER_DE = [
 
 def test_saturday_night_silence_twice_reads_when_then_goodbye() -> None:
     call = call_at(SAT_NIGHT)
-    assert_menu(call.silence(), "/menu?n=main&l=de&r=1")
+    assert_menu(call.silence(), "menu?n=main&l=de&r=1")
     root = call.silence()
     assert verbs(root) == ["Say"] * 10 + ["Hangup"]
     assert texts(root) == [*CLOSED_DE, *NUMBERS_FOR_LATER_DE, GOODBYE_DE]
@@ -241,7 +241,7 @@ def test_monday_after_the_spring_change_at_half_past_nine() -> None:
     call.press("*")
     call.press("1")
     root = call.press("3")  # an adult: HateAid opens at 10, so the abuse helpline it is
-    assert_dial(root, "abuse-helpline", "/dialed?n=who&l=de&a=adult&t=abuse-helpline")
+    assert_dial(root, "abuse-helpline", "dialed?n=who&l=de&a=adult&t=abuse-helpline")
 
 
 @pytest.mark.parametrize("pinned, open_for_adult", [
@@ -260,7 +260,7 @@ def test_ivr_now_in_utc_or_with_an_offset_is_the_same_instant(pinned: str, open_
 def test_english_by_the_language_key() -> None:
     call = call_at(TUE)
     root = call.press("4")
-    assert_menu(root, "/menu?n=main&l=en")
+    assert_menu(root, "menu?n=main&l=en")
     assert says(root) == [
         ("Helpline on abuse with intimate images: free, anonymous, nothing recorded. "
          "In immediate danger, hang up and dial 110 or 112.", *VOICE["en"]),
@@ -273,7 +273,7 @@ def test_english_by_the_language_key() -> None:
     root = call.press("0")
     assert says(root) == [("We are connecting you now to: Sexual abuse helpline. Please stay on the line, "
                            "this may take a moment.", *VOICE["en"])]
-    assert_dial(root, "abuse-helpline", "/dialed?n=main&l=en&t=abuse-helpline")
+    assert_dial(root, "abuse-helpline", "dialed?n=main&l=en&t=abuse-helpline")
     root = call.dial_ends("completed")
     assert says(root) == [("Thank you for calling. If you need support again, you are welcome to call "
                            "back. Goodbye.", *VOICE["en"])]
@@ -286,7 +286,7 @@ def test_english_by_the_language_key() -> None:
 def test_dial_shows_the_called_service_number_not_the_callers(to: str) -> None:
     call = call_at(TUE, to=to)
     root = call.press("0")
-    assert_dial(root, "abuse-helpline", "/dialed?n=main&l=de&t=abuse-helpline", to=to)
+    assert_dial(root, "abuse-helpline", "dialed?n=main&l=de&t=abuse-helpline", to=to)
     assert CALLER_NUMBER not in ET.tostring(root, "unicode")
 
 
@@ -294,7 +294,7 @@ def test_without_a_usable_to_nothing_is_dialled_and_the_numbers_are_read() -> No
     call = call_at(TUE, to="anonymous")
     root = call.press("0")
     assert dial(root) is None
-    assert_menu(root, "/menu?n=unreachable&l=de")
+    assert_menu(root, "menu?n=unreachable&l=de")
     assert texts(root)[0] == UNREACHABLE_DE
     assert [n for say in list(root.iter("Say"))[1:5] for n in spoken_numbers(say)] == [
         SPOKEN["abuse-helpline"], SPOKEN["hateaid"], SPOKEN["parents-line"], SPOKEN["kids-line"]]
@@ -313,9 +313,9 @@ def test_busy_no_answer_failed_canceled_walk_the_open_lines_then_read_the_number
     for status, reason, line_id, tried in chain:
         root = call.dial_ends(status)
         assert texts(root) == [reason, "Wir versuchen es bei einer anderen Stelle.", connecting(line_id)]
-        assert_dial(root, line_id, f"/dialed?n=main&l=de&t={tried}")
+        assert_dial(root, line_id, f"dialed?n=main&l=de&t={tried}")
     root = call.dial_ends("canceled")
-    assert_menu(root, "/menu?n=unreachable&l=de", said_before=1)
+    assert_menu(root, "menu?n=unreachable&l=de", said_before=1)
     assert texts(root)[:6] == [
         "Diese Verbindung hat leider nicht geklappt.",
         UNREACHABLE_DE,
@@ -340,7 +340,7 @@ def test_a_dial_result_without_a_status_counts_as_failed() -> None:
     path = "/dialed?n=main&l=de&t=abuse-helpline"
     root = parse(post(client, path, twilio_form()))
     assert texts(root)[0] == "Diese Verbindung hat leider nicht geklappt."
-    assert_dial(root, "hateaid", "/dialed?n=main&l=de&t=abuse-helpline%2Chateaid")
+    assert_dial(root, "hateaid", "dialed?n=main&l=de&t=abuse-helpline%2Chateaid")
 
 
 # -- (h) every <Say>, on every path of the call ------------------------------------------------------

@@ -1,0 +1,197 @@
+"""A public URL with a path (https://ngo.example.org/helpline) and the unsigned fallback.
+
+Twilio resolves every URL in the TwiML against the URL it requested, so the Gather actions,
+Redirects and Dial actions are relative to the webhook; these tests walk whole calls the way
+Twilio does (urljoin on the URL just requested) through a WSGI mount (SCRIPT_NAME), through a
+proxy with a prefixed IVR_PUBLIC_URL (with and without passing the prefix on), and through
+`ivr call --url http://host:port/helpline` over real HTTP. Every request is signed, so a wrong
+reconstruction of the requested URL would fail as a 403. Then /fallback: answered without a
+signature (static public information), and from its cache.
+"""
+from __future__ import annotations
+
+import threading
+import xml.etree.ElementTree as ET
+from typing import Callable, Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from click.testing import CliRunner
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import make_server
+from werkzeug.test import Client, EnvironBuilder
+from werkzeug.wrappers import Request
+
+from ivr.cli import main
+from ivr.web import requested_url
+from twiml_helpers import (PHONE, TOKEN, Call, dial, gather, make_app, parse, redirect, sign,
+                           twilio_form, verbs)
+
+TUE = "2026-11-24T15:30"  # a Tuesday afternoon in Berlin: every line is open
+PUBLIC = "https://ngo.example.org/helpline"
+INTERNAL = "http://10.0.0.7:8000"  # where the proxy forwards to: what the app sees
+
+
+def mounted(app, prefix: str = "/helpline") -> Client:
+    """The app mounted under `prefix` as a WSGI server or middleware does: SCRIPT_NAME=prefix,
+    PATH_INFO the rest; anything outside the prefix is 404."""
+    return Client(DispatcherMiddleware(NotFound(), {prefix: app}))
+
+
+def walk(call: Call) -> list[str]:
+    """A whole call: the greeting, silence (the Redirect), 1 to talk, 3 for an adult, then every
+    dial busy until the call stops dialling. Returns the paths requested, in order."""
+    call.start()
+    call.silence()
+    call.press("1")
+    call.press("3")
+    dialled = []
+    while dial(call.root) is not None and len(dialled) < 10:
+        dialled.append((dial(call.root).find("Number").text or "").strip())
+        assert_relative(call.root)
+        call.dial_ends("busy")
+    assert dialled[:2] == [PHONE["hateaid"], PHONE["abuse-helpline"]], dialled
+    assert verbs(call.root)[-2:] == ["Gather", "Redirect"], verbs(call.root)  # the numbers, then a menu
+    return [urlsplit(url).path for url, _ in call.history]
+
+
+def assert_relative(root: ET.Element) -> None:
+    """Every URL in the answer is relative to the webhook: no scheme, no leading '/'."""
+    info, again, element = gather(root), redirect(root), dial(root)
+    urls = [u for u in (info and info.action, again, element is not None and element.get("action")) if u]
+    assert urls, verbs(root)
+    for url in urls:
+        assert not url.startswith("/") and "://" not in url, url
+
+
+def expected_paths(prefix: str, dials: int) -> list[str]:
+    return [f"{prefix}/voice", f"{prefix}/menu", f"{prefix}/menu", f"{prefix}/menu",
+            *[f"{prefix}/dialed"] * dials]
+
+
+# -- section 2: a whole call under a path prefix ---------------------------------------------
+
+def test_a_whole_call_through_a_wsgi_mount_stays_under_the_prefix() -> None:
+    """Mounted at /helpline (SCRIPT_NAME), no public URL: the requested URL includes the mount."""
+    call = Call(mounted(make_app(TUE)), base="http://localhost/helpline/")
+    paths = walk(call)
+    assert paths == expected_paths("/helpline", len(paths) - 4)
+    assert len(paths) >= 6
+
+
+@pytest.mark.parametrize("proxy", ["strips the prefix", "passes the prefix on"])
+def test_a_whole_call_through_a_proxy_with_a_prefixed_public_url(proxy: str) -> None:
+    """TLS and the prefix end at a proxy; Twilio signed https://ngo.example.org/helpline/...
+    The proxy forwards either to the app at its root, or with the prefix to the app mounted
+    under it (SCRIPT_NAME): IVR_PUBLIC_URL names the same public root in both cases."""
+    app = make_app(TUE, extra_env={"IVR_PUBLIC_URL": PUBLIC})
+    if proxy == "strips the prefix":
+        client, forward = app.test_client(), lambda url: INTERNAL + url[len(PUBLIC):]
+    else:
+        client, forward = mounted(app), lambda url: INTERNAL + url[len("https://ngo.example.org"):]
+    call = Call(client, base=PUBLIC + "/", forward=forward)
+    paths = walk(call)
+    assert paths == expected_paths("/helpline", len(paths) - 4)
+    assert all(url.startswith(PUBLIC + "/") for url, _ in call.history)
+
+
+@pytest.mark.parametrize("signed_for", [
+    INTERNAL + "/menu?n=main&l=de",  # what the app sees
+    "https://ngo.example.org/menu?n=main&l=de",  # the prefix dropped, as root-relative URLs did
+    "https://ngo.example.org/helpline/helpline/menu?n=main&l=de",  # the prefix twice
+])
+@pytest.mark.parametrize("mount", ["", "/helpline"])
+def test_a_signature_for_any_other_url_is_refused(mount: str, signed_for: str) -> None:
+    app = make_app(TUE, extra_env={"IVR_PUBLIC_URL": PUBLIC})
+    client = mounted(app) if mount else app.test_client()
+    form = twilio_form(Digits="1")
+    received = f"{INTERNAL}{mount}/menu?n=main&l=de"
+    good = client.post(received, data=form, headers={"X-Twilio-Signature": sign(PUBLIC + "/menu?n=main&l=de", form)})
+    assert good.status_code == 200
+    bad = client.post(received, data=form, headers={"X-Twilio-Signature": sign(signed_for, form)})
+    assert bad.status_code == 403
+
+
+@pytest.mark.parametrize("environ, public_url, expected", [
+    ({"SCRIPT_NAME": "/helpline", "RAW_URI": "/helpline/menu?n=main&l=de"}, None,
+     "http://localhost/helpline/menu?n=main&l=de"),
+    ({"SCRIPT_NAME": "/helpline", "RAW_URI": "/helpline/menu?n=main&l=de"}, PUBLIC,
+     PUBLIC + "/menu?n=main&l=de"),
+    ({"SCRIPT_NAME": "", "RAW_URI": "/menu?n=main&l=de"}, PUBLIC, PUBLIC + "/menu?n=main&l=de"),
+    ({"SCRIPT_NAME": "/helpline", "RAW_URI": "/helpline?x=1"}, PUBLIC, PUBLIC + "?x=1"),
+    ({"SCRIPT_NAME": "/hilfe telefon", "RAW_URI": "/hilfe%20telefon/voice"}, PUBLIC, PUBLIC + "/voice"),
+    # a mount that is not a whole path segment of the raw path is not cut off
+    ({"SCRIPT_NAME": "/help", "RAW_URI": "/helpline/voice"}, "https://ngo.example.org", "https://ngo.example.org/helpline/voice"),
+    # an absolute-form request line: as sent without a public URL, its path below the mount with one
+    ({"SCRIPT_NAME": "/helpline", "RAW_URI": INTERNAL + "/helpline/menu?n=main"}, None,
+     INTERNAL + "/helpline/menu?n=main"),
+    ({"SCRIPT_NAME": "/helpline", "RAW_URI": INTERNAL + "/helpline/menu?n=main"}, PUBLIC, PUBLIC + "/menu?n=main"),
+    ({"SCRIPT_NAME": "", "RAW_URI": INTERNAL + "?n=main"}, PUBLIC, PUBLIC + "?n=main"),
+    # no raw URI from the server: SCRIPT_NAME, PATH_INFO and the query, as the WSGI spec has them
+    ({"SCRIPT_NAME": "/helpline", "PATH_INFO": "/dialed", "QUERY_STRING": "t=a%2Cb"}, None,
+     "http://localhost/helpline/dialed?t=a%2Cb"),
+    ({"SCRIPT_NAME": "/helpline", "PATH_INFO": "/dialed", "QUERY_STRING": "t=a%2Cb"}, PUBLIC,
+     PUBLIC + "/dialed?t=a%2Cb"),
+])
+def test_requested_url(environ: dict[str, str], public_url: str | None, expected: str) -> None:
+    env = EnvironBuilder(base_url="http://localhost/").get_environ()
+    for key in ("RAW_URI", "REQUEST_URI", "QUERY_STRING"):
+        env.pop(key, None)
+    env.update(environ)
+    assert requested_url(Request(env), public_url) == expected
+
+
+@pytest.fixture
+def prefixed_server() -> Iterator[str]:
+    """The app over real HTTP (werkzeug's server in a thread), mounted at /helpline."""
+    app = make_app(TUE)
+    server = make_server("127.0.0.1", 0, DispatcherMiddleware(NotFound(), {"/helpline": app}), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/helpline"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.mark.parametrize("spelling", ["", "/"])
+def test_ivr_call_follows_relative_urls_under_a_prefix(prefixed_server: str, spelling: str) -> None:
+    result = CliRunner().invoke(main, ["call", "--url", prefixed_server + spelling, "--keys", "-,1,3,busy"],
+                                env={"TWILIO_AUTH_TOKEN": TOKEN, "IVR_PUBLIC_URL": None, "IVR_NOW": None},
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    dialled = [line for line in result.output.splitlines() if line.startswith("(dialling ")]
+    assert [line.split()[1].rstrip(",") for line in dialled] == [PHONE["hateaid"], PHONE["abuse-helpline"]]
+    assert "(silence)" in result.output
+
+
+# -- section 3: the fallback answers unsigned, from its cache --------------------------------
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_the_fallback_answers_when_the_public_url_is_wrong(method: str) -> None:
+    """A wrong IVR_PUBLIC_URL turns every webhook into 403; the fallback still helps."""
+    app = make_app(TUE, extra_env={"IVR_PUBLIC_URL": "https://wrong.example.org"})
+    client = app.test_client()
+    form = twilio_form()
+    assert client.post("/voice", data=form, headers={"X-Twilio-Signature": sign("http://localhost/voice", form)}
+                       ).status_code == 403
+    for headers in ({}, {"X-Twilio-Signature": "forged"}):
+        response = client.open("/fallback", method=method, data=form if method == "POST" else None,
+                               headers=headers)
+        root = parse(response)
+        assert verbs(root)[-1] == "Hangup"
+        assert response.get_data(as_text=True) == app.extensions["ivr.service"].renderer.fallback()
+
+
+def test_the_fallback_is_rendered_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app(TUE)
+    renderer = app.extensions["ivr.service"].renderer
+    calls: list[object] = []
+    original: Callable = renderer.say
+    monkeypatch.setattr(renderer, "say", lambda *args: calls.append(args) or original(*args))
+    first = app.test_client().post("/fallback").get_data(as_text=True)
+    rendered = len(calls)
+    assert rendered > 0
+    for _ in range(3):
+        assert app.test_client().post("/fallback").get_data(as_text=True) == first
+    assert len(calls) == rendered  # served from the cache, not rendered again
