@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Flask, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from . import flow, signature
+from . import flow, ops, signature
 from .answers import DIALED, MENU, VOICE, Answers, Webhook
 from .config import Settings, parse_instant
 from .loading import Config
@@ -108,6 +108,7 @@ def dialed() -> Response:
 
 @bp.route("/fallback", methods=["POST", "GET"])
 def fallback() -> Response:
+    ops.count("fallback", "fallback_url")
     return Response(_service().renderer.fallback(), 200, content_type=XML)
 
 
@@ -171,6 +172,7 @@ def _check_signature() -> Response | None:
                         "unknown algorithm" if algorithm is None else "no secret",
                         "TWILIO_WEBHOOK_SHARED_KEY is not set" if key is None else "expected "
                         "HMAC_SHA1 or HMAC_SHA256")
+            ops.count("refused", "shared_key")
             return _forbidden()
     fields = req.form.items(multi=True) if req.method == "POST" else ()
     url = requested_url(req, extensions["ivr.public_url"])
@@ -178,6 +180,7 @@ def _check_signature() -> Response | None:
                                               req.headers.get("X-Twilio-Signature", ""), algorithm):
         return None
     log.warning("refused a request to %s: missing or wrong X-Twilio-Signature", req.path)
+    ops.count("refused", "signature")
     return _forbidden()
 
 
@@ -193,6 +196,7 @@ def _on_error(error: Exception) -> Response:
     where = f"{frame.filename}:{frame.lineno}" if frame else "?"
     log.error("webhook %s failed with %s at %s; answered the fallback", request.path,
               type(error).__name__, where)
+    ops.count("fallback", "error")
     try:
         body = _service().renderer.fallback()
     except Exception:  # the config itself is unusable: a fixed sentence still helps
@@ -209,7 +213,8 @@ EMERGENCY_TWIML = (
 )
 
 
-def create_app(config: Config, settings: Settings, clock: Clock | None = None) -> Flask:
+def create_app(config: Config, settings: Settings, clock: Clock | None = None, generation: int = 1) -> Flask:
+    """The webhooks' app; `generation` numbers the config (1 at start, +1 per accepted reload)."""
     app = Flask("ivr")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["ivr.service"] = Service.of(config)
@@ -220,6 +225,7 @@ def create_app(config: Config, settings: Settings, clock: Clock | None = None) -
     app.register_blueprint(bp)
     app.before_request(_check_signature)
     app.register_error_handler(Exception, _on_error)
+    ops.install(app, settings, generation)
     return app
 
 

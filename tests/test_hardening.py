@@ -434,7 +434,7 @@ def test_unsigned_or_wrongly_signed_requests_get_403(path, form, forged):
 @given(path=SIGNED_PATHS, form=SMALL_FORM)
 def test_correctly_signed_requests_are_answered(path, form):
     response = _post(SIGNED_APP, path, form, _sign("http://localhost" + path, form))
-    if len(_body(form)) > web.MAX_BODY:
+    if len(_body(form)) > web.MAX_BODY and path != "/fallback":  # the fallback reads no form
         assert response.status_code == 413
         return
     root = parse_twiml(response)
