@@ -8,8 +8,9 @@ What it does:
 1. Makes sure `wrk` is installed (apt-get install -y wrk if not; says so, and stops if it can't).
 2. Starts (a) `ivr serve --workers 2` with TWILIO_AUTH_TOKEN set (every request is signed and
    checked), IVR_METRICS_TOKEN set (every request timed and counted) and IVR_NOW pinned to a
-   Tuesday afternoon (lines open), and (b) bench/bare_app.py: parse the form, answer constant TwiML, under the same gunicorn options (read from
-   ivr.server.serve, so the two cannot drift apart).
+   Tuesday afternoon (lines open), and (b) bench/bare_app.py: parse the form, answer constant
+   TwiML, under the same gunicorn options (read from ivr.server.serve, so the two cannot drift
+   apart).
 3. For each target (POST /voice; the connect step POST /menu?n=who&l=de with Digits=3, which
    answers a Dial), drives both servers with wrk (bench/post.lua sends the signed body and
    X-Twilio-Signature), several rounds alternating project and bare, and prints req/s, p50, p99,
