@@ -3,17 +3,18 @@
 Twilio resolves every URL in the TwiML against the URL it requested, so the Gather actions,
 Redirects and Dial actions are relative to the webhook; these tests walk whole calls the way
 Twilio does (urljoin on the URL just requested) through a WSGI mount (SCRIPT_NAME), through a
-proxy with a prefixed IVR_PUBLIC_URL (with and without passing the prefix on), and through
-`ivr call --url http://host:port/helpline` over real HTTP. Every request is signed, so a wrong
+proxy with a prefixed IVR_PUBLIC_URL (with and without passing the prefix on), through a real
+`ivr serve` mounted with SCRIPT_NAME, and through `ivr call --url http://host:port/helpline`. Every request is signed, so a wrong
 reconstruction of the requested URL would fail as a 403. Then /fallback: answered without a
 signature (static public information), and from its cache.
 """
 from __future__ import annotations
 
 import threading
+import urllib.request
 import xml.etree.ElementTree as ET
 from typing import Callable, Iterator
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -24,7 +25,9 @@ from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import Request
 
 from ivr.cli import main
+from ivr.terminal_call import run_call
 from ivr.web import requested_url
+from test_reload import _env, config_copy, start_server  # noqa: F401 (fixtures)
 from twiml_helpers import (PHONE, TOKEN, Call, dial, gather, make_app, parse, redirect, sign,
                            twilio_form, verbs)
 
@@ -163,6 +166,36 @@ def test_ivr_call_follows_relative_urls_under_a_prefix(prefixed_server: str, spe
     dialled = [line for line in result.output.splitlines() if line.startswith("(dialling ")]
     assert [line.split()[1].rstrip(",") for line in dialled] == [PHONE["hateaid"], PHONE["abuse-helpline"]]
     assert "(silence)" in result.output
+
+
+def test_ivr_serve_under_script_name_behind_a_proxy_that_passes_the_prefix_on(config_copy, start_server) -> None:  # noqa: F811
+    """gunicorn with SCRIPT_NAME=/helpline and the prefixed public URL: a whole call over real
+    HTTP, each request signed for the public URL Twilio requested and forwarded with the prefix."""
+    data, prompts = config_copy
+    server = start_server(_env(data, prompts, TWILIO_AUTH_TOKEN=TOKEN, SCRIPT_NAME="/helpline",
+                               IVR_PUBLIC_URL=PUBLIC), "--workers", "1")
+    server.wait_until("/helpline/health", lambda: server.request("GET", "/helpline/health")[0] == 200)
+    internal = f"http://127.0.0.1:{server.port}"
+    requested: list[str] = []
+
+    class Proxied:
+        base = PUBLIC + "/"
+
+        def post(self, url: str, form: dict[str, str]) -> str:
+            requested.append(url)
+            forwarded = internal + url[len("https://ngo.example.org"):]
+            request = urllib.request.Request(forwarded, data=urlencode(form).encode(),
+                                             headers={"X-Twilio-Signature": sign(url, form, TOKEN)})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.read().decode()
+
+    turns = run_call(Proxied(), iter(["-", "1", "3", "busy"]), lambda line: None)
+    assert [turn.dial_number for turn in turns if turn.dial_number] == [PHONE["hateaid"], PHONE["abuse-helpline"]]
+    assert [urlsplit(url).path for url in requested] == [
+        "/helpline/voice", "/helpline/menu", "/helpline/menu", "/helpline/menu", "/helpline/dialed"]
+    form = {"To": "+4930123456789", "Digits": "1"}
+    assert server.post("/helpline/menu?n=main&l=de", list(form.items()),
+                       sign(internal + "/helpline/menu?n=main&l=de", form, TOKEN))[0] == 403
 
 
 # -- section 3: the fallback answers unsigned, from its cache --------------------------------
