@@ -126,6 +126,9 @@ class Metrics:
         return measured
 
 
+_master_reloads: Any = None  # the master's own reload counter, made at its first reload
+
+
 def count_reload(ok: bool) -> None:
     """In the master: one more reload, accepted or refused (only while metrics are on)."""
     global _master_reloads
@@ -134,9 +137,6 @@ def count_reload(ok: bool) -> None:
     if _master_reloads is None:
         _master_reloads = _reload_counter(None)
     _master_reloads.labels(RELOAD_RESULTS[0] if ok else RELOAD_RESULTS[1]).inc()
-
-
-_master_reloads: Any = None
 
 
 def child_exit(server: Any, worker: Any) -> None:
