@@ -95,9 +95,8 @@ def test_a_whole_call_and_its_failures_add_up() -> None:
     client = app.test_client()
     call = Call(client)
     call.start()
-    call.press("1")
-    call.press("3")
-    call.dial_ends("busy")
+    call.press("0")  # a person, at once (every menu)
+    call.dial_ends("busy")  # the next open line
     call.dial_ends("completed")
     form = twilio_form()
     client.post("/voice", data=form)  # unsigned: refused
@@ -110,7 +109,7 @@ def test_a_whole_call_and_its_failures_add_up() -> None:
 
     samples, _ = scrape(client)
     assert value(samples, "ivr_requests_total", webhook="voice", status="200") == 1
-    assert value(samples, "ivr_requests_total", webhook="menu", status="200") == 2
+    assert value(samples, "ivr_requests_total", webhook="menu", status="200") == 1
     assert value(samples, "ivr_requests_total", webhook="dialed", status="200") == 2
     assert value(samples, "ivr_requests_total", webhook="voice", status="403") == 1
     assert value(samples, "ivr_requests_total", webhook="menu", status="403") == 1
@@ -118,13 +117,13 @@ def test_a_whole_call_and_its_failures_add_up() -> None:
     assert value(samples, "ivr_requests_total", webhook="other", status="404") == 1
     assert value(samples, "ivr_requests_total", webhook="voice", status="413") == 1
     requests = {labels: v for (name, labels), v in samples.items() if name == "ivr_requests_total"}
-    assert sum(requests.values()) == 10  # nothing else counted: not /health, /ready, /metrics
+    assert sum(requests.values()) == 9  # nothing else counted: not /health, /ready, /metrics
     assert value(samples, "ivr_signature_refusals_total", reason="signature") == 2
     assert value(samples, "ivr_signature_refusals_total", reason="shared_key") == 0
     assert value(samples, "ivr_fallback_answers_total", reason="fallback_url") == 1
     assert value(samples, "ivr_fallback_answers_total", reason="error") == 0
     # the latency histogram has seen each of them, in its webhook's series
-    for webhook, count in (("voice", 3), ("menu", 3), ("dialed", 2), ("fallback", 1), ("other", 1)):
+    for webhook, count in (("voice", 3), ("menu", 2), ("dialed", 2), ("fallback", 1), ("other", 1)):
         assert value(samples, "ivr_request_duration_seconds_count", webhook=webhook) == count
         assert value(samples, "ivr_request_duration_seconds_bucket", webhook=webhook, le="+Inf") == count
         assert 0 < value(samples, "ivr_request_duration_seconds_sum", webhook=webhook) < 15 * count
@@ -166,8 +165,7 @@ def test_no_caller_field_reaches_a_series() -> None:
     client = metrics_app().test_client()
     call = Call(client)
     call.start()
-    call.press("1")
-    call.press("3")
+    call.press("0")
     odd = f"/voice{CALLER_NUMBER}"
     client.post(odd, data=twilio_form())
     client.post(f"/menu?n=main&l=de&From={CALLER_NUMBER}", data=twilio_form(Digits="1"))
@@ -236,10 +234,9 @@ def test_json_logs_are_one_object_per_line_and_carry_nothing_of_the_caller(
     client = app.test_client()
     call = Call(client)
     call.start()
-    call.press("1")
     client.post("/voice", data=twilio_form())  # refused: a warning
     monkeypatch.setattr(flow, "key_pressed", lambda *a, **k: 1 / 0)
-    call.press("3")  # fails: an error, answered with the fallback
+    call.press("0")  # fails: an error, answered with the fallback
     lines = json_log.getvalue().splitlines()
     records = [json.loads(line) for line in lines]  # every line is one JSON object
     assert len(records) >= 3
