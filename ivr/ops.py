@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from flask import Blueprint, Flask, Response, current_app, request
 
 from .config import Settings
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
 
 log = logging.getLogger("ivr.ops")
 
@@ -34,14 +37,24 @@ def install(app: Flask, settings: Settings, generation: int = 1) -> None:
     app.register_blueprint(bp)
 
 
-def count(event: str, reason: str) -> None:
-    """One fallback answer or signature refusal, when metrics are on (off the hot path)."""
+def count_fallback(reason: str) -> None:
+    """The static fallback was answered: Twilio's Fallback URL, or a webhook's error."""
+    _count(lambda metrics: metrics.fallback(reason))
+
+
+def count_refusal(reason: str) -> None:
+    """A request was refused (403) for its signature."""
+    _count(lambda metrics: metrics.refused(reason))
+
+
+def _count(add: Callable[[Metrics], None]) -> None:
+    # Off the hot path, and often in an error path: a figure lost beats an answer lost.
     metrics = current_app.extensions.get("ivr.metrics")
     if metrics is not None:
         try:
-            getattr(metrics, event)(reason)
-        except Exception as error:  # a figure lost beats an answer lost (this runs in error paths)
-            log.warning("could not count %s (%s): %s", event, reason, type(error).__name__)
+            add(metrics)
+        except Exception as error:
+            log.warning("could not count a figure: %s", type(error).__name__)
 
 
 @bp.route("/ready", methods=["GET"])

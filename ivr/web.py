@@ -108,7 +108,7 @@ def dialed() -> Response:
 
 @bp.route("/fallback", methods=["POST", "GET"])
 def fallback() -> Response:
-    ops.count("fallback", "fallback_url")
+    ops.count_fallback("fallback_url")
     return Response(_service().renderer.fallback(), 200, content_type=XML)
 
 
@@ -133,12 +133,17 @@ def requested_url(req: Request, public_url: str | None) -> str:
     if raw.startswith(("http://", "https://")):  # absolute-form request line
         if not public_url:
             return raw
-        authority_and_rest = raw.split("://", 1)[1]
-        cut = [at for at in (authority_and_rest.find("/"), authority_and_rest.find("?")) if at >= 0]
-        raw = authority_and_rest[min(cut):] if cut else ""
+        raw = _origin_form(raw)
     if not public_url:
         return f"{req.scheme}://{req.host}{raw}"
     return public_url + _below(raw, mount)
+
+
+def _origin_form(absolute: str) -> str:
+    """The path and query, as sent, of an absolute-form request target (http://host/path?query)."""
+    rest = absolute.split("://", 1)[1]
+    starts = [at for at in (rest.find("/"), rest.find("?")) if at >= 0]
+    return rest[min(starts):] if starts else ""
 
 
 def _below(raw: str, mount: str) -> str:
@@ -172,7 +177,7 @@ def _check_signature() -> Response | None:
                         "unknown algorithm" if algorithm is None else "no secret",
                         "TWILIO_WEBHOOK_SHARED_KEY is not set" if key is None else "expected "
                         "HMAC_SHA1 or HMAC_SHA256")
-            ops.count("refused", "shared_key")
+            ops.count_refusal("shared_key")
             return _forbidden()
     fields = req.form.items(multi=True) if req.method == "POST" else ()
     url = requested_url(req, extensions["ivr.public_url"])
@@ -180,7 +185,7 @@ def _check_signature() -> Response | None:
                                               req.headers.get("X-Twilio-Signature", ""), algorithm):
         return None
     log.warning("refused a request to %s: missing or wrong X-Twilio-Signature", req.path)
-    ops.count("refused", "signature")
+    ops.count_refusal("signature")
     return _forbidden()
 
 
@@ -196,7 +201,7 @@ def _on_error(error: Exception) -> Response:
     where = f"{frame.filename}:{frame.lineno}" if frame else "?"
     log.error("webhook %s failed with %s at %s; answered the fallback", request.path,
               type(error).__name__, where)
-    ops.count("fallback", "error")
+    ops.count_fallback("error")
     try:
         body = _service().renderer.fallback()
     except Exception:  # the config itself is unusable: a fixed sentence still helps

@@ -145,6 +145,21 @@ def test_a_failing_webhook_counts_as_a_fallback_answer(monkeypatch: pytest.Monke
     assert value(samples, "ivr_requests_total", webhook="voice", status="200") == 1
 
 
+def test_a_figure_that_cannot_be_counted_never_costs_the_answer(monkeypatch: pytest.MonkeyPatch,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    app = metrics_app()
+    metrics = app.extensions["ivr.metrics"]
+
+    def full_disk(reason: str) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(metrics, "fallback", full_disk)
+    response = app.test_client().post("/fallback")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == app.extensions["ivr.service"].renderer.fallback()
+    assert "could not count a figure: OSError" in caplog.text
+
+
 def test_a_shared_key_refusal_names_its_reason() -> None:
     client = metrics_app(TWILIO_AUTH_TOKEN=TOKEN).test_client()
     client.post("/voice", data=twilio_form(), headers={
