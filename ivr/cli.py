@@ -100,7 +100,8 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
               help="Switch to this language at the first menu.")
 @click.option("--keys", help="Scripted keys, comma-separated: 1,3 ; '-' for silence; "
                              "busy/no-answer/failed/completed answer a dial.")
-@click.option("--url", help="A running server (e.g. http://127.0.0.1:5000) instead of in-process.")
+@click.option("--url", help="A running server (e.g. http://127.0.0.1:5000, or with its path: "
+                           "http://127.0.0.1:5000/helpline) instead of in-process.")
 def call(at_text: str | None, lang: str, keys: str | None, url: str | None) -> None:
     """A call in the terminal, through the real webhooks."""
     from .terminal_call import FlaskTransport, HttpTransport, run_call
