@@ -148,8 +148,10 @@ def _origin_form(absolute: str) -> str:
 
 def _below(raw: str, mount: str) -> str:
     """The raw path and query below the app's mount point (the raw path includes it)."""
+    if not mount:
+        return raw
     for prefix in (mount, quote(mount)):
-        if prefix and raw.startswith(prefix) and raw[len(prefix):len(prefix) + 1] in ("/", "?", ""):
+        if raw.startswith(prefix) and raw[len(prefix):len(prefix) + 1] in ("/", "?", ""):
             return raw[len(prefix):]
     return raw
 
