@@ -7,9 +7,10 @@ gunicorn settings; start-up time, memory per worker, and the schedule benchmark.
 What it does:
 1. Makes sure `wrk` is installed (apt-get install -y wrk if not; says so, and stops if it can't).
 2. Starts (a) `ivr serve --workers 2` with TWILIO_AUTH_TOKEN set (every request is signed and
-   checked) and IVR_NOW pinned to a Tuesday afternoon (lines open), and (b) bench/bare_app.py:
-   parse the form, answer constant TwiML, under the same gunicorn options (read from
-   ivr.server.serve, so the two cannot drift apart).
+   checked), IVR_METRICS_TOKEN set (every request timed and counted) and IVR_NOW pinned to a
+   Tuesday afternoon (lines open), and (b) bench/bare_app.py: parse the form, answer constant
+   TwiML, under the same gunicorn options (read from ivr.server.serve, so the two cannot drift
+   apart).
 3. For each target (POST /voice; the connect step POST /menu?n=main&l=de with Digits=3, which
    answers a Dial), drives both servers with wrk (bench/post.lua sends the signed body and
    X-Twilio-Signature), several rounds alternating project and bare, and prints req/s, p50, p99,
@@ -254,7 +255,8 @@ def rss_kib(pid: int) -> int:
 
 def start_project(port: int) -> Server:
     env = {k: v for k, v in os.environ.items() if k not in ("IVR_PUBLIC_URL", "WEB_CONCURRENCY")}
-    env.update(TWILIO_AUTH_TOKEN=TOKEN, IVR_NOW=OPEN_TIME)
+    # metrics on, as a deployment runs it: their cost (timing and counting) is in the figures
+    env.update(TWILIO_AUTH_TOKEN=TOKEN, IVR_NOW=OPEN_TIME, IVR_METRICS_TOKEN="bench-metrics-token")
     return Server("project", [*ivr_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
                               "--workers", str(WORKERS)], env, port)
 

@@ -31,7 +31,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -135,12 +135,13 @@ def walk(port: int, script: list[str], stats: Stats) -> None:
         nxt = next(keys, None)
         if last.tag == "Dial":
             status, _, seconds = (nxt or "completed").partition(":")  # "completed:12": a short talk
-            path, extra = last.get("action") or "", {"DialCallStatus": status,
-                                                     "DialCallDuration": seconds or "240"}
+            target, extra = last.get("action") or "", {"DialCallStatus": status,
+                                                       "DialCallDuration": seconds or "240"}
         elif nxt:  # a key at the Gather
-            path, extra = root.find("Gather").get("action") or "", {"Digits": nxt}
+            target, extra = root.find("Gather").get("action") or "", {"Digits": nxt}
         else:  # silence: Twilio follows the Redirect after the Gather
-            path, extra = (last.text or "").strip(), {}
+            target, extra = (last.text or "").strip(), {}
+        path = urljoin(path, target)  # relative to the webhook just requested, as Twilio does
         if nxt is None and last.tag != "Dial":
             with stats.lock:
                 stats.ends["script done"] += 1

@@ -80,9 +80,15 @@ def schedule(at_text: str | None, as_json: bool, lang: str) -> None:
 @click.option("--dev", is_flag=True, help="Allow running without TWILIO_AUTH_TOKEN (no signature checks).")
 def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     """Run the webhooks under gunicorn. The config is validated before the port opens."""
+    from .logs import LogFormatError, checked_format, configure
+    from .metrics import multiprocess_dir
     from .server import serve as run_server
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
+    try:
+        configure(checked_format(settings.log_format))
+    except LogFormatError as problem:
+        click.echo(str(problem), err=True)
+        sys.exit(2)
     if not settings.auth_token and not dev:
         click.echo("TWILIO_AUTH_TOKEN is not set: every webhook must be checked against Twilio's "
                    "signature. Set it, or pass --dev to run locally without checks.", err=True)
@@ -91,7 +97,8 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     count = workers or int(os.environ.get("WEB_CONCURRENCY") or 2)
     if not settings.auth_token:
         logging.getLogger("ivr").warning("dev mode: signatures are not checked")
-    run_server(settings, config, host, port, count)
+    with multiprocess_dir(enabled=settings.metrics_token is not None):
+        run_server(settings, config, host, port, count)
 
 
 @main.command()
@@ -100,7 +107,8 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
               help="Switch to this language at the first menu.")
 @click.option("--keys", help="Scripted keys, comma-separated: 1,3 ; '-' for silence; "
                              "busy/no-answer/failed/completed answer a dial (completed:12 = a 12-second talk).")
-@click.option("--url", help="A running server (e.g. http://127.0.0.1:5000) instead of in-process.")
+@click.option("--url", help="A running server (e.g. http://127.0.0.1:5000, or with its path: "
+                           "http://127.0.0.1:5000/helpline) instead of in-process.")
 def call(at_text: str | None, lang: str, keys: str | None, url: str | None) -> None:
     """A call in the terminal, through the real webhooks."""
     from .terminal_call import FlaskTransport, HttpTransport, run_call

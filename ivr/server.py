@@ -11,6 +11,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from . import logs, metrics
 from .config import Settings
 from .errors import ConfigInvalid
 from .loading import Config, load_config
@@ -23,6 +24,7 @@ class HelplineServer(BaseApplication):
     def __init__(self, settings: Settings, config: Config, options: dict[str, Any]) -> None:
         self.settings = settings
         self.config_good = config
+        self.generation = 1  # of config_good: one more for each accepted reload
         self.options = options
         super().__init__()
 
@@ -30,9 +32,14 @@ class HelplineServer(BaseApplication):
         for key, value in self.options.items():
             if key in self.cfg.settings and value is not None:
                 self.cfg.set(key, value)
+        # this service's own hooks, kept out of `options` (which bench/ hands to a bare app as JSON)
+        self.cfg.set("child_exit", metrics.child_exit)
+        logconfig = logs.gunicorn_logconfig(self.settings.log_format)
+        if logconfig:
+            self.cfg.set("logconfig_dict", logconfig)
 
     def load(self) -> Any:
-        app = create_app(self.config_good, self.settings)
+        app = create_app(self.config_good, self.settings, generation=self.generation)
         # Everything built so far (config, index, modules) lives as long as the worker: keep it
         # out of the garbage collector's scans, which otherwise walk it again and again.
         gc.freeze()
@@ -45,7 +52,10 @@ class HelplineServer(BaseApplication):
             self.config_good = load_config(self.settings.data_dir, self.settings.prompts_dir)
         except ConfigInvalid as problems:
             log.error("reload refused, still serving the last good config:\n%s", problems.report())
+            metrics.count_reload(ok=False)
         else:
+            self.generation += 1
+            metrics.count_reload(ok=True)
             log.warning("reloaded the configuration from %s and %s",
                         self.settings.data_dir, self.settings.prompts_dir)
 

@@ -16,7 +16,9 @@ MAX_TURNS = 200
 
 
 class Transport(Protocol):
-    def post(self, url: str, form: dict[str, str]) -> str: ...
+    base: str  # the service's root URL, ending in "/": the call starts at base + "voice"
+
+    def post(self, url: str, form: dict[str, str]) -> str: ...  # url: absolute
 
 
 @dataclass
@@ -25,23 +27,28 @@ class FlaskTransport:
 
     client: object
     token: str | None = None
-    base: str = "http://localhost"
+    base: str = "http://localhost/"
 
     def post(self, url: str, form: dict[str, str]) -> str:
-        headers = _signature(self.token, self.base + url, form)
+        headers = _signature(self.token, url, form)
         response = self.client.post(url, data=form, headers=headers)  # type: ignore[attr-defined]
         return response.get_data(as_text=True)
 
 
 @dataclass
 class HttpTransport:
+    """Posts to a running server; `base` may carry a path (http://host:port/helpline)."""
+
     base: str
     token: str | None = None
 
+    def __post_init__(self) -> None:
+        # without the trailing "/", "voice" would replace the prefix's last segment
+        self.base = self.base if self.base.endswith("/") else self.base + "/"
+
     def post(self, url: str, form: dict[str, str]) -> str:
-        full = urllib.parse.urljoin(self.base, url)
         data = urllib.parse.urlencode(form).encode()
-        request = urllib.request.Request(full, data=data, headers=_signature(self.token, full, form))
+        request = urllib.request.Request(url, data=data, headers=_signature(self.token, url, form))
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.read().decode()
 
@@ -115,13 +122,16 @@ def _dial_result(answer: str) -> tuple[str, int]:
 def run_call(transport: Transport, keys: Iterator[str], out: Callable[[str], None],
              to: str = SERVICE_NUMBER) -> list[Turn]:
     """Walk one call. `keys` yields a key (or "" for silence) at each menu and a dial status
-    at each dial; the call ends at a hang-up or when `keys` runs out."""
+    at each dial; the call ends at a hang-up or when `keys` runs out. Each URL in the TwiML is
+    resolved against the URL just requested, as Twilio does."""
     form = {"To": to, "CallStatus": "in-progress", "Direction": "inbound"}
     turns: list[Turn] = []
-    url: str | None = "/voice"
+    url: str | None = "voice"
+    requested = transport.base
     data = dict(form)
     while url and len(turns) < MAX_TURNS:
-        turn = parse_turn(transport.post(url, data))
+        requested = urllib.parse.urljoin(requested, url)
+        turn = parse_turn(transport.post(requested, data))
         turns.append(turn)
         for lang, text in turn.said:
             out(f"[{lang}] {text}")

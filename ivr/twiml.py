@@ -19,6 +19,10 @@ from .loading import Config
 from .prompts import web_placeholder
 from .speech import Digits, Phone, Piece, Text, Value, Web, WeeklyHours, fill, plain
 
+# The webhooks' routes. They sit side by side under the service's root (ivr/web.py), so the
+# TwiML names them relative to the current webhook, without the leading "/": Twilio resolves a
+# relative URL against the URL it requested, and a public URL with a path
+# (https://ngo.example.org/helpline/voice) keeps its prefix (/helpline/menu?...).
 MENU_PATH = "/menu"
 DIALED_PATH = "/dialed"
 GATHER_TIMEOUT = 5  # seconds of silence before the menu counts as unanswered (Twilio's default)
@@ -27,7 +31,8 @@ CACHE_SIZE = 4096
 
 
 def state_url(path: str, state: CallState) -> str:
-    return f"{path}?{urlencode(state_params(state))}"
+    """The next webhook's URL, relative to the current one, with the call's state."""
+    return f"{path.lstrip('/')}?{urlencode(state_params(state))}"
 
 
 class Renderer:

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Flask, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from . import flow, signature
+from . import flow, ops, signature
 from .answers import DIALED, MENU, VOICE, Answers, Webhook
 from .config import Settings, parse_instant
 from .loading import Config
@@ -114,6 +114,7 @@ def dialed() -> Response:
 
 @bp.route("/fallback", methods=["POST", "GET"])
 def fallback() -> Response:
+    ops.count_fallback("fallback_url")
     return Response(_service().renderer.fallback(), 200, content_type=XML)
 
 
@@ -123,18 +124,49 @@ def health() -> Response:
 
 
 def requested_url(req: Request, public_url: str | None) -> str:
-    """The URL exactly as Twilio requested it: raw path and query as sent, scheme and host from
-    IVR_PUBLIC_URL when a proxy sits in front (TLS ends there, so the app would see http)."""
+    """The URL exactly as Twilio requested it: raw path and query as sent. Behind a proxy,
+    IVR_PUBLIC_URL is the public URL of the service's root, path prefix included
+    (https://ngo.example.org/helpline): it stands for the scheme and host (TLS ends at the
+    proxy, so the app would see http) and for the prefix the app is mounted under (SCRIPT_NAME),
+    whether or not the proxy passes that prefix on."""
     env = req.environ
+    mount = env.get("SCRIPT_NAME", "")
     raw = env.get("RAW_URI") or env.get("REQUEST_URI")
     if not raw:
-        raw = quote(env.get("SCRIPT_NAME", "") + env.get("PATH_INFO", ""))
+        raw = quote(mount + env.get("PATH_INFO", ""))
         if env.get("QUERY_STRING"):
             raw += "?" + env["QUERY_STRING"]
     if raw.startswith(("http://", "https://")):  # absolute-form request line
+        if not public_url:
+            return raw
+        raw = _origin_form(raw)
+    if not public_url:
+        return f"{req.scheme}://{req.host}{raw}"
+    return public_url + _below(raw, mount)
+
+
+def _origin_form(absolute: str) -> str:
+    """The path and query, as sent, of an absolute-form request target (http://host/path?query)."""
+    rest = absolute.split("://", 1)[1]
+    starts = [at for at in (rest.find("/"), rest.find("?")) if at >= 0]
+    return rest[min(starts):] if starts else ""
+
+
+def _below(raw: str, mount: str) -> str:
+    """The raw path and query below the app's mount point (the raw path includes it)."""
+    if not mount:
         return raw
-    base = public_url or f"{req.scheme}://{req.host}"
-    return base + raw
+    for prefix in (mount, quote(mount)):
+        if raw.startswith(prefix) and raw[len(prefix):len(prefix) + 1] in ("/", "?", ""):
+            return raw[len(prefix):]
+    return raw
+
+
+# Answered without a signature: the fallback is static public information (numbers and hours),
+# and a wrong IVR_PUBLIC_URL or a proxy that rewrites URLs must not silence it along with the
+# webhook; the operations endpoints (ivr/ops.py) are for monitoring, not for Twilio.
+# None: no route matched (404/405 follow).
+UNSIGNED_ENDPOINTS = frozenset({"ivr.health", "ivr.fallback", "ops.ready", "ops.metrics", None})
 
 
 def _check_signature() -> Response | None:
@@ -142,8 +174,8 @@ def _check_signature() -> Response | None:
     token: bytes | None = extensions["ivr.token"]
     shared_key: bytes | None = extensions["ivr.shared_key"]
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
-    if (token is None and shared_key is None) or req.endpoint in ("ivr.health", None):
-        return None  # --dev: no secret to check against
+    if (token is None and shared_key is None) or req.endpoint in UNSIGNED_ENDPOINTS:
+        return None  # --dev (no secret to check against), or not Twilio's to call
     settings_header = req.headers.get("X-Twilio-Webhooks-Signature-Settings")
     key, algorithm = token, signature.SHA1
     if settings_header:  # signed by a Webhook Rule's SharedKey, not the auth token
@@ -153,6 +185,7 @@ def _check_signature() -> Response | None:
                         "unknown algorithm" if algorithm is None else "no secret",
                         "TWILIO_WEBHOOK_SHARED_KEY is not set" if key is None else "expected "
                         "HMAC_SHA1 or HMAC_SHA256")
+            ops.count_refusal("shared_key")
             return _forbidden()
     fields = req.form.items(multi=True) if req.method == "POST" else ()
     url = requested_url(req, extensions["ivr.public_url"])
@@ -160,6 +193,7 @@ def _check_signature() -> Response | None:
                                               req.headers.get("X-Twilio-Signature", ""), algorithm):
         return None
     log.warning("refused a request to %s: missing or wrong X-Twilio-Signature", req.path)
+    ops.count_refusal("signature")
     return _forbidden()
 
 
@@ -175,6 +209,7 @@ def _on_error(error: Exception) -> Response:
     where = f"{frame.filename}:{frame.lineno}" if frame else "?"
     log.error("webhook %s failed with %s at %s; answered the fallback", request.path,
               type(error).__name__, where)
+    ops.count_fallback("error")
     try:
         body = _service().renderer.fallback()
     except Exception:  # the config itself is unusable: a fixed sentence still helps
@@ -191,7 +226,8 @@ EMERGENCY_TWIML = (
 )
 
 
-def create_app(config: Config, settings: Settings, clock: Clock | None = None) -> Flask:
+def create_app(config: Config, settings: Settings, clock: Clock | None = None, generation: int = 1) -> Flask:
+    """The webhooks' app; `generation` numbers the config (1 at start, +1 per accepted reload)."""
     app = Flask("ivr")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["ivr.service"] = Service.of(config)
@@ -202,6 +238,7 @@ def create_app(config: Config, settings: Settings, clock: Clock | None = None) -
     app.register_blueprint(bp)
     app.before_request(_check_signature)
     app.register_error_handler(Exception, _on_error)
+    ops.install(app, settings, generation)
     return app
 
 

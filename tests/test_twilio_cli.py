@@ -325,8 +325,9 @@ def test_the_fallback_must_answer_200_with_twiml(standin: StandIn, page, problem
 def test_the_fallback_is_asked_signed_as_twilio_would(service: str) -> None:
     assert ask_fallback(f"{service}/fallback", "POST", AUTH_TOKEN).problem is None
     assert ask_fallback(f"{service}/fallback", "GET", AUTH_TOKEN).problem is None
-    assert ask_fallback(f"{service}/fallback", "POST", "another-token").problem == (
-        "answered HTTP 403; expected 200 with TwiML")
+    # /fallback is public, static information: it answers whatever signs the request, so a wrong
+    # token or public URL can never silence both the webhook and its fallback
+    assert ask_fallback(f"{service}/fallback", "POST", "another-token").problem is None
 
 
 def test_a_fallback_that_cannot_be_reached_or_is_too_slow() -> None:

@@ -109,7 +109,7 @@ def assert_goodbye(root: ET.Element, before: list[str] | None = None) -> None:
 
 def test_tuesday_afternoon_greeting_english_then_a_person_first() -> None:
     call = call_at(TUE)
-    assert_menu(call.root, "/menu?n=main&l=de")
+    assert_menu(call.root, "menu?n=main&l=de")
     assert texts(call.root) == GREETING_DE
     # English is offered second, in English (rule 10)
     assert says(call.root)[1] == ("For English, press 9.", *VOICE["en"])
@@ -118,7 +118,7 @@ def test_tuesday_afternoon_greeting_english_then_a_person_first() -> None:
 def test_tuesday_afternoon_list_of_open_lines_then_0() -> None:
     call = call_at(TUE)
     root = call.press("5")
-    assert_menu(root, "/menu?n=hotlines&l=de")
+    assert_menu(root, "menu?n=hotlines&l=de")
     assert texts(root) == [
         de("hotlines.open_now"),
         line_de("hotlines.line_open", "kids-line", until="20 Uhr"),
@@ -130,7 +130,7 @@ def test_tuesday_afternoon_list_of_open_lines_then_0() -> None:
     ]
     root = call.press("0")
     assert texts(root) == [de("connect.now")]  # short, without the hotline's name
-    assert_dial(root, "abuse-helpline", "/dialed?n=hotlines&l=de&t=abuse-helpline")
+    assert_dial(root, "abuse-helpline", "dialed?n=hotlines&l=de&t=abuse-helpline")
 
 
 @pytest.mark.parametrize("key, audience, line_id", [("1", "young_person", "kids-line"),
@@ -141,7 +141,7 @@ def test_tuesday_afternoon_the_main_menus_keys_dial_the_best_fit_at_once(key: st
     call = call_at(TUE)
     root = call.press(key)
     assert verbs(root) == ["Say", "Dial"] and texts(root) == [de("connect.now")]
-    assert_dial(root, line_id, f"/dialed?n=main&l=de&a={audience}&t={line_id}")
+    assert_dial(root, line_id, f"dialed?n=main&l=de&a={audience}&t={line_id}")
 
 
 # -- (b) exactly one line open ------------------------------------------------------------------
@@ -149,9 +149,9 @@ def test_tuesday_afternoon_the_main_menus_keys_dial_the_best_fit_at_once(key: st
 def test_saturday_afternoon_the_one_open_line_then_its_number_when_busy() -> None:
     call = call_at(SAT_AFTERNOON)
     root = call.press("0")
-    assert_dial(root, "kids-line", "/dialed?n=main&l=de&t=kids-line")
+    assert_dial(root, "kids-line", "dialed?n=main&l=de&t=kids-line")
     root = call.dial_ends("busy")
-    assert_menu(root, "/menu?n=unreachable&l=de", said_before=1)
+    assert_menu(root, "menu?n=unreachable&l=de", said_before=1)
     assert texts(root) == [
         de("connect.busy"),
         de("unreachable.intro"),
@@ -159,7 +159,7 @@ def test_saturday_afternoon_the_one_open_line_then_its_number_when_busy() -> Non
         de("unreachable.keys"),
         de("keys.common"),
     ]
-    assert_menu(call.silence(), "/menu?n=unreachable&l=de&r=1")  # repeated once
+    assert_menu(call.silence(), "menu?n=unreachable&l=de&r=1")  # repeated once
     assert_goodbye(call.silence())
 
 
@@ -167,7 +167,7 @@ def test_saturday_afternoon_an_adult_is_never_put_through_to_the_childrens_line(
     call = call_at(SAT_AFTERNOON)
     root = call.press("3")
     assert dial(root) is None
-    assert_menu(root, "/menu?n=closed&l=de&a=adult")
+    assert_menu(root, "menu?n=closed&l=de&a=adult")
     assert texts(root)[:3] == [
         de("closed.none_open"),
         line_de("closed.next", "abuse-helpline", when="am Montag um 9 Uhr"),
@@ -192,7 +192,7 @@ def test_saturday_night_0_says_when_the_next_line_opens_and_offers_guidance() ->
     assert texts(call.root)[2] == de("main.connect_closed")  # no promise of a connection
     root = call.press("0")
     assert dial(root) is None
-    assert_menu(root, "/menu?n=closed&l=de")
+    assert_menu(root, "menu?n=closed&l=de")
     assert texts(root) == [
         *CLOSED_DE,
         de("closed.keys"),
@@ -204,7 +204,7 @@ def test_saturday_night_0_says_when_the_next_line_opens_and_offers_guidance() ->
     assert [(child.tag, child.text if child.tag == "say-as" else child.get("time")) for child in next_say] == [
         ("say-as", "0800"), ("break", "250ms"), ("say-as", "22"), ("break", "250ms"),
         ("say-as", "55"), ("break", "250ms"), ("say-as", "530")]
-    assert_menu(call.press("1"), "/menu?n=guidance&l=de")
+    assert_menu(call.press("1"), "menu?n=guidance&l=de")
 
 
 # Rule 3: before the call ends with nothing open, the numbers to call later, best fit first.
@@ -244,7 +244,7 @@ def test_monday_after_the_spring_change_at_half_past_nine() -> None:
     ]
     call.press("*")
     root = call.press("3")  # an adult: HateAid opens at 10, so the abuse helpline it is
-    assert_dial(root, "abuse-helpline", "/dialed?n=main&l=de&a=adult&t=abuse-helpline")
+    assert_dial(root, "abuse-helpline", "dialed?n=main&l=de&a=adult&t=abuse-helpline")
 
 
 @pytest.mark.parametrize("pinned, open_for_adult", [
@@ -262,7 +262,7 @@ def test_ivr_now_in_utc_or_with_an_offset_is_the_same_instant(pinned: str, open_
 def test_english_by_the_language_key() -> None:
     call = call_at(TUE)
     root = call.press("9")
-    assert_menu(root, "/menu?n=main&l=en")
+    assert_menu(root, "menu?n=main&l=en")
     en = [prompt("en", key) for key in ("main.connect", "emergency", "service.anonymous", "main.choices")]
     assert says(root) == [
         (prompt("en", "greeting"), *VOICE["en"]),
@@ -272,7 +272,7 @@ def test_english_by_the_language_key() -> None:
     assert spoken_numbers(list(root.iter("Say"))[3]) == [("110",), ("112",)]
     root = call.press("0")
     assert says(root) == [(prompt("en", "connect.now"), *VOICE["en"])]
-    assert_dial(root, "abuse-helpline", "/dialed?n=main&l=en&t=abuse-helpline")
+    assert_dial(root, "abuse-helpline", "dialed?n=main&l=en&t=abuse-helpline")
     root = call.dial_ends("completed", LONG_TALK)
     assert says(root) == [(prompt("en", "connect.done"), *VOICE["en"])]
     assert verbs(root) == ["Say", "Hangup"]
@@ -280,10 +280,10 @@ def test_english_by_the_language_key() -> None:
 
 def test_4_at_the_main_menu_is_the_guidance_in_either_language() -> None:
     call = call_at(TUE)
-    assert_menu(call.press("4"), "/menu?n=guidance&l=de")
+    assert_menu(call.press("4"), "menu?n=guidance&l=de")
     call = call_at(TUE)
     call.press("9")
-    assert_menu(call.press("4"), "/menu?n=guidance&l=en")
+    assert_menu(call.press("4"), "menu?n=guidance&l=en")
 
 
 # -- (f) the Dial --------------------------------------------------------------------------------
@@ -292,7 +292,7 @@ def test_4_at_the_main_menu_is_the_guidance_in_either_language() -> None:
 def test_dial_shows_the_called_service_number_not_the_callers(to: str) -> None:
     call = call_at(TUE, to=to)
     root = call.press("0")
-    assert_dial(root, "abuse-helpline", "/dialed?n=main&l=de&t=abuse-helpline", to=to)
+    assert_dial(root, "abuse-helpline", "dialed?n=main&l=de&t=abuse-helpline", to=to)
     assert CALLER_NUMBER not in ET.tostring(root, "unicode")
 
 
@@ -300,7 +300,7 @@ def test_without_a_usable_to_nothing_is_dialled_and_the_numbers_are_read() -> No
     call = call_at(TUE, to="anonymous")
     root = call.press("0")
     assert dial(root) is None
-    assert_menu(root, "/menu?n=unreachable&l=de")
+    assert_menu(root, "menu?n=unreachable&l=de")
     assert texts(root)[0] == de("unreachable.intro")
     assert [n for say in list(root.iter("Say"))[1:5] for n in spoken_numbers(say)] == [
         SPOKEN["abuse-helpline"], SPOKEN["hateaid"], SPOKEN["parents-line"], SPOKEN["kids-line"]]
@@ -329,7 +329,7 @@ def test_a_service_caller_id_from_the_directory_is_what_the_hotline_sees(with_ca
     with it, a call whose To is unusable is put through too."""
     call = call_at(TUE, to=to, config=with_caller_id)
     root = call.press("0")
-    assert_dial(root, "abuse-helpline", "/dialed?n=main&l=de&t=abuse-helpline", to=OWN_CALLER_ID)
+    assert_dial(root, "abuse-helpline", "dialed?n=main&l=de&t=abuse-helpline", to=OWN_CALLER_ID)
     root = call.dial_ends("busy")
     assert dial(root).get("callerId") == OWN_CALLER_ID
     assert CALLER_NUMBER not in ET.tostring(root, "unicode")
@@ -347,9 +347,9 @@ def test_busy_no_answer_failed_canceled_walk_the_open_lines_then_read_the_number
         root = call.dial_ends(status)
         # why, then that the next is tried: short, not interruptible, no hotline name
         assert texts(root) == [de(reason), de("connect.next")]
-        assert_dial(root, line_id, f"/dialed?n=main&l=de&t={tried}")
+        assert_dial(root, line_id, f"dialed?n=main&l=de&t={tried}")
     root = call.dial_ends("canceled")
-    assert_menu(root, "/menu?n=unreachable&l=de", said_before=1)
+    assert_menu(root, "menu?n=unreachable&l=de", said_before=1)
     assert texts(root)[:6] == [
         de("connect.failed"),
         de("unreachable.intro"),
@@ -375,24 +375,24 @@ def test_a_short_completed_dial_offers_the_next_line_and_the_numbers(status: str
     call = call_at(TUE)
     call.press("3")  # an adult: HateAid first
     root = call.dial_ends(status, seconds)
-    assert_menu(root, "/menu?n=short_talk&l=de&a=adult&t=hateaid")
+    assert_menu(root, "menu?n=short_talk&l=de&a=adult&t=hateaid")
     assert texts(root) == [de("short_talk.intro"), line_de("unreachable.line", "hateaid"),
                            line_de("unreachable.line", "abuse-helpline"), de("short_talk.keys"),
                            de("keys.common")]
     root = call.press("1")
     assert texts(root) == [de("connect.next")]
-    assert_dial(root, "abuse-helpline", "/dialed?n=short_talk&l=de&a=adult&t=hateaid%2Cabuse-helpline")
+    assert_dial(root, "abuse-helpline", "dialed?n=short_talk&l=de&a=adult&t=hateaid%2Cabuse-helpline")
     assert texts(call.dial_ends("completed", LONG_TALK)) == [de("connect.done")]
 
 
 @pytest.mark.parametrize("status", [None, "", "BUSY", "weird", "Completed", "no_answer"])
 def test_a_dial_result_that_is_not_clearly_a_talk_tries_the_next_line(status: str | None) -> None:
     client = client_at(TUE)
-    path = "/dialed?n=main&l=de&t=abuse-helpline"
+    path = "dialed?n=main&l=de&t=abuse-helpline"
     form = twilio_form(DialCallDuration=LONG_TALK, **({} if status is None else {"DialCallStatus": status}))
     root = parse(post(client, path, form))
     assert texts(root) == [de("connect.failed"), de("connect.next")]
-    assert_dial(root, "hateaid", "/dialed?n=main&l=de&t=abuse-helpline%2Chateaid")
+    assert_dial(root, "hateaid", "dialed?n=main&l=de&t=abuse-helpline%2Chateaid")
 
 
 # -- (h) every <Say>, on every path of the call ------------------------------------------------------
@@ -502,13 +502,13 @@ def test_every_end_without_a_talk_says_110_and_112_right_before_goodbye(at: str)
 @pytest.mark.parametrize("case", ["missing", "wrong-token", "other-url", "other-digits"])
 def test_requests_not_signed_by_twilio_for_this_url_and_form_get_403(case: str) -> None:
     client = client_at(TUE)
-    path = "/menu?n=main&l=de"
+    path = "menu?n=main&l=de"
     form = twilio_form(Digits="0")
     good = sign(BASE + path, form)
     signature = {
         "missing": None,
         "wrong-token": sign(BASE + path, form, token="not-" + TOKEN),
-        "other-url": sign(BASE + "/menu?n=guidance&l=de", form),  # a state the caller was never in
+        "other-url": sign(BASE + "menu?n=guidance&l=de", form),  # a state the caller was never in
         "other-digits": sign(BASE + path, twilio_form(Digits="1")),
     }[case]
     assert signature != good

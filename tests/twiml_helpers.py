@@ -10,8 +10,8 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Mapping
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any, Callable, Mapping
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import yaml
 from flask import Flask
@@ -236,22 +236,30 @@ def post(client: FlaskClient, path: str, form: Mapping[str, str], token: str | N
 
 @dataclass
 class Call:
-    """One call, webhook by webhook, following the URLs the TwiML hands back as Twilio would."""
+    """One call, webhook by webhook, following the URLs the TwiML hands back as Twilio would:
+    each resolved against the URL it last requested (relative URLs keep a path prefix)."""
 
-    client: FlaskClient
+    client: Any  # a FlaskClient, or a werkzeug Client around a mounted app
     token: str | None = TOKEN
     to: str = SERVICE_NUMBER
     root: ET.Element | None = None
     history: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    base: str = BASE + "/"  # the service's root as Twilio knows it: the call starts at base + "voice"
+    # what a proxy in front does: the URL Twilio requested -> the URL the app receives
+    forward: Callable[[str], str] | None = None
+    url: str | None = None  # the URL last requested
 
-    def _post(self, path: str, **fields: str) -> ET.Element:
+    def _post(self, target: str, **fields: str) -> ET.Element:
+        self.url = urljoin(self.url or self.base, target)
         form = twilio_form(To=self.to, Called=self.to, **fields)
-        self.history.append((path, form))
-        self.root = parse(post(self.client, path, form, self.token))
+        self.history.append((self.url, form))
+        headers = {"X-Twilio-Signature": sign(self.url, form, self.token)} if self.token else {}
+        received = self.forward(self.url) if self.forward else self.url
+        self.root = parse(self.client.post(received, data=form, headers=headers))
         return self.root
 
     def start(self) -> ET.Element:
-        return self._post("/voice")
+        return self._post("voice")
 
     def press(self, key: str) -> ET.Element:
         info = gather(self._current())
