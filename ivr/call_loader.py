@@ -8,7 +8,7 @@ from .directory import ANYONE, AUDIENCES, Directory
 from .menu import ACTION_KINDS, AGAIN, ASK, CHOICE_KEYS, GLOBAL_KEYS, SHOW_KINDS, Action, Menu, Node
 from .prompts import COMMON_PLACEHOLDERS, FLOW_PROMPTS, ONLINE_PROMPT, Prompts, Voice
 from .speech import WORD_KEYS, placeholders
-from .yamlfile import YamlDoc, join
+from .yamlfile import YamlDoc, among, check_text, join
 
 # Nodes the flow goes to by itself: asking who calls, nothing open, every line failed.
 REQUIRED_NODES = ("who", "closed", "unreachable")
@@ -34,7 +34,7 @@ def build_menu(doc: YamlDoc) -> Menu | None:
     nodes = {str(name): _node(doc, join("nodes", str(name)), str(name), raw, raw_nodes)
              for name, raw in raw_nodes.items()}
     start = data.get("start")
-    if start not in raw_nodes:
+    if not among(start, raw_nodes):
         doc.problem("start", f"{start!r} is not a node; expected one of {', '.join(map(str, raw_nodes))}")
     for name in REQUIRED_NODES:
         if name not in raw_nodes:
@@ -153,6 +153,7 @@ def build_prompts(doc: YamlDoc, lang: str) -> Prompts | None:
         value = words.get(key)
         if key in words and (not isinstance(value, list) or len(value) != count):
             doc.problem(join("words", key), f"{value!r} is not a list of {count} names; expected {count}")
+    _word_texts(doc, words)
     texts = data.get("prompts")
     if not isinstance(texts, dict):
         doc.problem("prompts", f"{texts!r} is not a mapping; expected prompt keys mapped to sentences")
@@ -169,6 +170,21 @@ def build_prompts(doc: YamlDoc, lang: str) -> Prompts | None:
         return None
     clean = {str(k): " ".join(str(v).split()) for k, v in texts.items()}
     return Prompts(lang, Voice(language, name), dict(words), clean)
+
+
+def _word_texts(doc: YamlDoc, words: dict) -> None:
+    """Every word is text, as speech.py formats them: each weekday and month name, and each
+    template (with whole {placeholders}, or formatting it would fail during a call)."""
+    for key, value in words.items():
+        path = join("words", str(key))
+        if key in ("weekdays", "months"):
+            for i, name in enumerate(value if isinstance(value, list) else []):
+                check_text(doc, join(path, i), name)
+        elif check_text(doc, path, value) is not None:
+            try:
+                placeholders(value)
+            except ValueError as exc:
+                doc.problem(path, f"{value!r} has broken braces ({exc}); expected {{name}} placeholders")
 
 
 def check_prompts_cover(docs: dict[str, YamlDoc], prompts: dict[str, Prompts], menu: Menu,
