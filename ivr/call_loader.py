@@ -93,7 +93,8 @@ def _prompt_keys(doc: YamlDoc, path: str, value: Any) -> tuple[str, ...]:
 
 
 def _action(doc: YamlDoc, path: str, raw: Any, all_nodes: dict) -> Action | None:
-    if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in ACTION_KINDS:
+    if (not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in ACTION_KINDS
+            or isinstance(next(iter(raw.values())), (list, dict, type(None)))):  # a target is one word
         doc.problem(path, f"{raw!r} is not an action; expected one of {{goto: <node>}}, {{connect: <audience>}}, {{language: next}}")
         return None
     kind, target = next(iter(raw.items()))

@@ -263,8 +263,8 @@ def _lines(doc: YamlDoc, value: Any, zone: ZoneInfo, country: str) -> list[Line]
             doc.problem(join(p, "holiday_subdivision"),
                         f"{subdivision!r} is not a subdivision of {country}; expected one of {', '.join(subdivisions)}")
             subdivision = None
-        languages = [lang for lang in _list(doc, join(p, "languages"), item.get("languages"), "languages")
-                     if _text(doc, join(p, "languages"), lang)]
+        languages = [lang for n, lang in enumerate(_list(doc, join(p, "languages"), item.get("languages"), "languages"))
+                     if _text(doc, join(join(p, "languages"), n), lang)]
         line = Line(
             id=line_id or f"#{i}",
             name=_names(doc, join(p, "name"), item.get("name")),

@@ -133,18 +133,14 @@ def read_yaml(path: Path, label: str) -> YamlDoc:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:  # a tag such as !foo, a list as a key: well-formed, yet no data
         mark = getattr(exc, "problem_mark", None)
-        what = getattr(exc, "problem", None) or str(exc)
-        return _unreadable(label, f"holds a value YAML cannot turn into data ({what}); expected "
-                                  "text, numbers, true/false, dates, lists and mappings with text keys",
-                           mark.line + 1 if mark is not None else None)
+        return _not_data(label, getattr(exc, "problem", None) or str(exc),
+                         mark.line + 1 if mark is not None else None)
     except ValueError as exc:  # PyYAML builds dates with datetime: 2026-02-30 raises here
-        doc = YamlDoc(label, None, lines)
         path, value = _bad_timestamp(node)
-        if value:
-            doc.problem(path, f"{value!r} is not a date that exists ({exc}); expected a real date YYYY-MM-DD")
-        else:  # e.g. a number of thousands of digits, which Python refuses to convert
-            doc.problem(path, f"holds a value that cannot be read ({exc}); expected plain text, "
-                              "numbers, dates, lists and mappings")
+        if not value:  # a number thousands of digits long, which Python will not convert
+            return _not_data(label, str(exc), None)
+        doc = YamlDoc(label, None, lines)
+        doc.problem(path, f"{value!r} is not a date that exists ({exc}); expected a real date YYYY-MM-DD")
         return doc
     return YamlDoc(label, data, lines)
 
@@ -153,6 +149,11 @@ def _unreadable(label: str, message: str, line: int | None) -> YamlDoc:
     doc = YamlDoc(label, None, {})
     doc.errors.append(ConfigError(label, "", message, line))
     return doc
+
+
+def _not_data(label: str, what: str, line: int | None) -> YamlDoc:
+    return _unreadable(label, f"holds a value YAML cannot turn into data ({what}); expected text, "
+                              "numbers, true/false, dates, lists and mappings with text keys", line)
 
 
 def _bad_timestamp(node: yaml.Node | None, path: str = "") -> tuple[str, str]:

@@ -8,13 +8,12 @@ there; `ivr check`, `ivr serve` and a reload all go through the same load_config
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import functools
 import pickle
 import re
 import shutil
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 from unittest import mock
 
 import pytest
@@ -30,7 +29,8 @@ from ivr.config import bundled_dir
 from ivr.errors import ConfigInvalid
 from ivr.loading import load_config
 from ivr.yamlfile import YamlDoc, join, read_yaml
-from test_call_loading import DE, MENU, line_of, problems  # noqa: F401 (problems: a fixture)
+from test_call_loading import DE, MENU, NODES, line_of, problems  # noqa: F401 (problems: a fixture)
+from test_directory_loading import _key_paths
 
 HOTLINES, EN = "data/hotlines.yaml", "prompts/en.yaml"
 FILES = (HOTLINES, MENU, DE, EN)
@@ -47,6 +47,12 @@ OPTIONAL = [
 def _bundled(file: str) -> Any:
     folder, name = file.split("/")
     return yaml.safe_load((bundled_dir(folder) / name).read_text(encoding="utf-8"))
+
+
+def _get(data: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        data = data[key]
+    return data
 
 
 def _set(data: Any, path: tuple[Any, ...], value: Any) -> None:
@@ -71,19 +77,8 @@ def _fresh(file: str) -> Any:
     return pickle.loads(_FROZEN[file])
 
 
-def _key_paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
-    if path:
-        yield path, node
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _key_paths(value, (*path, key))
-    elif isinstance(node, list):
-        for n, value in enumerate(node):
-            yield from _key_paths(value, (*path, n))
-
-
-# Every (file, key path, value there); about 700, so a run samples them.
-SITES = [(file, path, value) for file in FILES for path, value in _key_paths(FULL[file])]
+# Every (file, key path, value there): about 590 of them.
+SITES = [(file, path, _get(FULL[file], path)) for file in FILES for path in _key_paths(FULL[file])]
 MAPPING_SITES = [(file, path) for file, path, value in SITES if isinstance(value, dict) and value]
 
 
@@ -97,7 +92,7 @@ def _kind(value: Any) -> str:
         return "number"
     if isinstance(value, dt.date):
         return "date"
-    return type(value).__name__
+    return {str: "text", list: "list", dict: "mapping"}[type(value)]
 
 
 _SCALARS = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
@@ -147,7 +142,8 @@ ALSO_VALID: dict[str, set[str]] = {
 
 def _also_valid(path: str, kind: str) -> bool:
     shape = re.sub(r"\[\d+\]", "#", path)
-    return any(fnmatch.fnmatchcase(shape, pattern) and kind in kinds for pattern, kinds in ALSO_VALID.items())
+    return any(kind in kinds and re.fullmatch(re.escape(pattern).replace(r"\*", "[^.#]+"), shape)
+               for pattern, kinds in ALSO_VALID.items())
 
 
 @functools.cache
@@ -242,9 +238,7 @@ def test_a_key_of_another_type_is_a_problem_not_a_traceback(site: tuple[str, tup
     """A key typed as a number, yes/no, nothing or a date (`1:`, `yes:`, `~:`, `2026-12-24:`)."""
     file, path = site
     changed = _fresh(file)
-    mapping = changed
-    for key in path:
-        mapping = mapping[key]
+    mapping = _get(changed, path)
     old = data.draw(st.sampled_from(sorted(mapping, key=str)), label="key")
     new = data.draw(ODD_KEYS.filter(lambda k: k not in mapping), label="new key")
     mapping[new] = mapping.pop(old)
@@ -265,11 +259,20 @@ def test_every_key_the_loaders_know_is_walked() -> None:
 
 # -- representative refusals, word for word ----------------------------------------------------
 
-NODES = ("main, who, hotlines, closed, unreachable, guidance, guide_what, guide_act, guide_act_remove, "
-         "guide_act_protect, guide_blackmail, guide_support, guide_support_danger, guide_young, "
-         "guide_young_help")
 TEXT = "expected a non-empty string"
 EN_TODAY, DE_TODAY = line_of(EN, 'today: "today at'), line_of(DE, 'today: "heute')
+
+
+def _too_many_digits() -> str:
+    """Python's own words for a number it will not convert (YAML hands `size: 99...9` to int())."""
+    try:
+        int("9" * 5000)
+    except ValueError as exc:
+        return str(exc)
+    raise AssertionError("Python converted 5000 digits; this case needs another example")
+
+
+TOO_LONG = _too_many_digits()
 PLAIN = "expected text, numbers, true/false, dates, lists and mappings with text keys"
 
 
@@ -302,6 +305,13 @@ PLAIN = "expected text, numbers, true/false, dates, lists and mappings with text
      f"(line {line_of(HOTLINES, 'anonymous: null')})"),
     ((HOTLINES, "email: beratung@hateaid.org", "email: 2026-12-24"),
      f"{HOTLINES}: lines[2].email: 2026-12-24 is not text; {TEXT} (line {line_of(HOTLINES, 'email:')})"),
+    # an action's target is one word: str() of a list named no node
+    ((MENU, "{goto: guide_what}", "{goto: [guide_what]}"),
+     f"{MENU}: nodes.guidance.keys.1: {{'goto': ['guide_what']}} is not an action; expected one of "
+     f"{{goto: <node>}}, {{connect: <audience>}}, {{language: next}} (line {line_of(MENU, '{goto: guide_what}')})"),
+    ((HOTLINES, "languages: [de, multilingual]", "languages: [de, 2026-01-01]"),
+     f"{HOTLINES}: lines[3].languages[1]: 2026-01-01 is not text; {TEXT} "
+     f"(line {line_of(HOTLINES, 'languages: [de, multilingual]')})"),
     # well-formed YAML that is not data: a tag, a list as a key
     ((MENU, "start: main", "start: !node main"),
      f"{MENU}: holds a value YAML cannot turn into data (could not determine a constructor for "
@@ -309,8 +319,11 @@ PLAIN = "expected text, numbers, true/false, dates, lists and mappings with text
     ((MENU, "start: main", "start: main\n? [main]\n: main"),
      f"{MENU}: holds a value YAML cannot turn into data (found unhashable key); {PLAIN} "
      f"(line {line_of(MENU, 'start: main') + 1})"),
+    ((MENU, "start: main", "start: main\nsize: " + "9" * 5000),
+     f"{MENU}: holds a value YAML cannot turn into data ({TOO_LONG}); {PLAIN}"),
 ], ids=["start-list", "start-mapping", "timezone-number", "weekday-number", "word-list", "word-blank",
-        "word-braces", "flag-date", "flag-text", "text-date", "tag", "list-as-key"])
+        "word-braces", "flag-date", "flag-text", "text-date", "action-list",
+        "language-date", "tag", "list-as-key", "huge-number"])
 def test_wrong_types_read_as_one_clear_problem(problems: Callable[..., list[str]],
                                                edit: tuple[str, str, str], expected: str) -> None:
     assert problems(edit) == [expected]
