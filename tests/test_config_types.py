@@ -12,6 +12,7 @@ import functools
 import pickle
 import re
 import shutil
+import signal
 from pathlib import Path
 from typing import Any, Callable
 from unittest import mock
@@ -31,6 +32,7 @@ from ivr.loading import load_config
 from ivr.yamlfile import YamlDoc, join, read_yaml
 from test_call_loading import DE, MENU, NODES, line_of, problems  # noqa: F401 (problems: a fixture)
 from test_directory_loading import _key_paths
+from test_reload import _env, _voice_greeting, config_copy, start_server  # noqa: F401 (fixtures)
 
 HOTLINES, EN = "data/hotlines.yaml", "prompts/en.yaml"
 FILES = (HOTLINES, MENU, DE, EN)
@@ -343,3 +345,20 @@ def test_check_lists_a_wrong_type_and_exits_1_without_a_traceback(tmp_path: Path
         f"  - {menu}: start: ['main'] is not a node; expected one of {NODES} "
         f"(line {line_of(MENU, 'start: main')})",
     ]
+
+
+def test_sighup_with_a_wrong_type_keeps_the_service_answering(config_copy: tuple[Path, Path],
+                                                              start_server: Callable[..., Any]) -> None:
+    """The fault that once killed the master: `start: [main]`, then SIGHUP."""
+    data, prompts = config_copy
+    server = start_server(_env(data, prompts), "--dev", "--workers", "1")
+    server.wait_healthy()
+    before = _voice_greeting(server)
+    menu = data / "menu.yaml"
+    menu.write_text(menu.read_text(encoding="utf-8").replace("start: main", "start: [main]"), encoding="utf-8")
+    server.proc.send_signal(signal.SIGHUP)
+    log = server.wait_until("the refused reload in the log", lambda: "reload refused" in server.log() and server.log())
+    assert f"start: ['main'] is not a node; expected one of {NODES}" in log
+    assert "Traceback" not in log and "TypeError" not in log
+    assert _voice_greeting(server) == before
+    assert server.proc.poll() is None and server.stop() == 0
