@@ -2,9 +2,15 @@
 act on (file, key path, the value, what was expected, the line), never a traceback.
 
 Operators edit YAML by hand, and YAML hands over whatever was typed: `start: [main]` is a list,
-`timezone: 1` a number, `reason: 2026-12-24` a date. The property test below walks every key
-path of the bundled files (plus the optional keys they leave out) and puts values of other types
-there; `ivr check`, `ivr serve` and a reload all go through the same load_config."""
+`timezone: 1` a number, `reason: 2026-12-24` a date. `ivr check`, `ivr serve` and a reload all go
+through load_config, so that is what is tried:
+- every key path of the bundled files (plus OPTIONAL keys they leave out) gets a list or mapping
+  and a scalar of another type than it holds; hypothesis puts nested junk at random key paths.
+  Each must be refused by a problem in that file at or above the key, unless ALSO_VALID says the
+  type is fine there; nothing but ConfigInvalid may escape;
+- keys become numbers, yes/no, nothing or dates;
+- a few refusals word for word, `ivr check`, and a reload under the real server.
+A new key is walked as soon as the bundled files (or OPTIONAL) hold it."""
 from __future__ import annotations
 
 import datetime as dt
