@@ -9,7 +9,7 @@ from .menu import (ACTION_KINDS, CALLER, CHOICE_KEYS, GLOBAL_KEYS, LANGUAGE_KEYS
                    SILENCE_KINDS, Action, Menu, Node)
 from .prompts import COMMON_PLACEHOLDERS, FLOW_PROMPTS, ONLINE_PROMPT, Prompts, Voice, web_placeholder
 from .speech import WORD_KEYS, placeholders
-from .yamlfile import YamlDoc, join
+from .yamlfile import YamlDoc, among, check_text, join
 
 # Nodes the flow goes to by itself: nothing open, every line failed, a talk that was very short.
 REQUIRED_NODES = ("closed", "unreachable", "short_talk")
@@ -36,7 +36,7 @@ def build_menu(doc: YamlDoc) -> Menu | None:
     nodes = {str(name): _node(doc, join("nodes", str(name)), str(name), raw, raw_nodes)
              for name, raw in raw_nodes.items()}
     start = data.get("start")
-    if start not in raw_nodes:
+    if not among(start, raw_nodes):
         doc.problem("start", f"{start!r} is not a node; expected one of {', '.join(map(str, raw_nodes))}")
     for name in REQUIRED_NODES:
         if name not in raw_nodes:
@@ -103,7 +103,8 @@ def _prompt_keys(doc: YamlDoc, path: str, value: Any) -> tuple[str, ...]:
 
 
 def _action(doc: YamlDoc, path: str, raw: Any, all_nodes: dict) -> Action | None:
-    if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in ACTION_KINDS:
+    if (not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in ACTION_KINDS
+            or isinstance(next(iter(raw.values())), (list, dict, type(None)))):  # a target is one word
         doc.problem(path, f"{raw!r} is not an action; expected one of {{goto: <node>}}, {{connect: <audience>}}, {{language: next}}")
         return None
     kind, target = next(iter(raw.items()))
@@ -163,6 +164,7 @@ def build_prompts(doc: YamlDoc, lang: str) -> Prompts | None:
         value = words.get(key)
         if key in words and (not isinstance(value, list) or len(value) != count):
             doc.problem(join("words", key), f"{value!r} is not a list of {count} names; expected {count}")
+    _word_texts(doc, words)
     texts = data.get("prompts")
     if not isinstance(texts, dict):
         doc.problem("prompts", f"{texts!r} is not a mapping; expected prompt keys mapped to sentences")
@@ -201,6 +203,21 @@ def _sentences(doc: YamlDoc, path: str, texts: dict) -> None:
 def _clean(texts: dict) -> dict[str, str]:
     """One line per sentence: YAML's folded text may carry line breaks and double spaces."""
     return {str(k): " ".join(str(v).split()) for k, v in texts.items()}
+
+
+def _word_texts(doc: YamlDoc, words: dict) -> None:
+    """Every word is text, as speech.py formats them: each weekday and month name, and each
+    template (with whole {placeholders}, or formatting it would fail during a call)."""
+    for key, value in words.items():
+        path = join("words", str(key))
+        if key in ("weekdays", "months"):
+            for i, name in enumerate(value if isinstance(value, list) else []):
+                check_text(doc, join(path, i), name)
+        elif check_text(doc, path, value) is not None:
+            try:
+                placeholders(value)
+            except ValueError as exc:
+                doc.problem(path, f"{value!r} has broken braces ({exc}); expected {{name}} placeholders")
 
 
 def check_prompts_cover(docs: dict[str, YamlDoc], prompts: dict[str, Prompts], menu: Menu,

@@ -23,6 +23,7 @@ from .directory import (
 )
 from .hours import HoursError, parse_days, parse_interval
 from .yamlfile import YamlDoc, join
+from .yamlfile import check_text as _text, describe as _kind, is_not as _not
 
 LANGUAGES_REQUIRED = ("de", "en")
 RESOURCE_KINDS = ("online", "removal", "reporting", "emergency")
@@ -86,41 +87,21 @@ def _service(doc: YamlDoc, value: Any) -> ServiceNumber:
 
 # -- small checks ---------------------------------------------------------------------------
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    return {dict: "a mapping", list: "a list", str: "text", bool: "yes/no", int: "a number",
-            float: "a number"}.get(type(value), type(value).__name__)
-
-
-def _not(value: Any, what: str) -> str:
-    """The start of a message about a bad value; a key left out reads "is missing", not "None"."""
-    return "is missing" if value is None else f"{value!r} is not {what}"
-
-
-def _text(doc: YamlDoc, path: str, value: Any, *, required: bool = True) -> str | None:
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        doc.problem(path, f"{_not(value, 'text')}; expected a non-empty string")
-        return None
-    return value.strip()
-
-
 def _flag(doc: YamlDoc, path: str, value: Any, default: bool | None) -> bool | None:
     if value is None:
         return default
     if not isinstance(value, bool):
-        doc.problem(path, f"{value!r} is not yes/no; expected true or false")
+        doc.problem(path, f"{_not(value, 'yes/no')}; expected true or false")
         return default
     return value
 
 
 def _zone(doc: YamlDoc, path: str, value: Any) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(value) if isinstance(value, str) else None
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "Europe"
-        pass
+    if isinstance(value, str):  # anything else is a problem too, not a silent fall-back
+        try:
+            return ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "Europe"
+            pass
     doc.problem(path, f"{_not(value, 'a time zone')}; expected an IANA name like \"Europe/Berlin\"")
     return None
 
@@ -307,8 +288,8 @@ def _lines(doc: YamlDoc, value: Any, zone: ZoneInfo, country: str) -> list[Line]
             doc.problem(join(p, "holiday_subdivision"),
                         f"{subdivision!r} is not a subdivision of {country}; expected one of {', '.join(subdivisions)}")
             subdivision = None
-        languages = [lang for lang in _list(doc, join(p, "languages"), item.get("languages"), "languages")
-                     if _text(doc, join(p, "languages"), lang)]
+        languages = [lang for n, lang in enumerate(_list(doc, join(p, "languages"), item.get("languages"), "languages"))
+                     if _text(doc, join(join(p, "languages"), n), lang)]
         line = Line(
             id=line_id or f"#{i}",
             name=_names(doc, join(p, "name"), item.get("name")),
