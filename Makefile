@@ -27,6 +27,7 @@ check: $(BIN)/ivr
 
 bench: $(BIN)/ivr
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/caller_time.py
 
 soak: $(BIN)/ivr
 	$(BIN)/python bench/soak.py

@@ -7,10 +7,11 @@ gunicorn settings; start-up time, memory per worker, and the schedule benchmark.
 What it does:
 1. Makes sure `wrk` is installed (apt-get install -y wrk if not; says so, and stops if it can't).
 2. Starts (a) `ivr serve --workers 2` with TWILIO_AUTH_TOKEN set (every request is signed and
-   checked) and IVR_NOW pinned to a Tuesday afternoon (lines open), and (b) bench/bare_app.py:
-   parse the form, answer constant TwiML, under the same gunicorn options (read from
-   ivr.server.serve, so the two cannot drift apart).
-3. For each target (POST /voice; the connect step POST /menu?n=who&l=de with Digits=3, which
+   checked), IVR_METRICS_TOKEN set (every request timed and counted) and IVR_NOW pinned to a
+   Tuesday afternoon (lines open), and (b) bench/bare_app.py: parse the form, answer constant
+   TwiML, under the same gunicorn options (read from ivr.server.serve, so the two cannot drift
+   apart).
+3. For each target (POST /voice; the connect step POST /menu?n=main&l=de with Digits=3, which
    answers a Dial), drives both servers with wrk (bench/post.lua sends the signed body and
    X-Twilio-Signature), several rounds alternating project and bare, and prints req/s, p50, p99,
    server CPU time per request, the project/bare ratios, errors, and the goal verdicts:
@@ -71,7 +72,7 @@ TWILIO_FORM = {
 }
 TARGETS = [
     ("voice", "/voice", {}),
-    ("connect", "/menu?n=who&l=de", {"Digits": "3"}),  # "an adult affected" -> Dial
+    ("connect", "/menu?n=main&l=de", {"Digits": "3"}),  # "an adult affected" -> Dial
 ]
 
 
@@ -147,7 +148,6 @@ def gunicorn_options() -> dict[str, Any]:
         server.HelplineServer = original  # type: ignore[misc]
     captured.pop("bind", None)
     captured.pop("workers", None)
-    captured.pop("worker_exit", None)  # the project's hook that writes its last counts
     return captured
 
 
@@ -262,7 +262,8 @@ def start_project(port: int, database_url: str | None = None) -> Server:
     """`ivr serve`, counting into `database_url` (default: a SQLite file under bench/results/,
     which serve creates and upgrades itself)."""
     env = {k: v for k, v in os.environ.items() if k not in ("IVR_PUBLIC_URL", "WEB_CONCURRENCY")}
-    env.update(TWILIO_AUTH_TOKEN=TOKEN, IVR_NOW=OPEN_TIME,
+    # metrics on, as a deployment runs it: their cost (timing and counting) is in the figures
+    env.update(TWILIO_AUTH_TOKEN=TOKEN, IVR_NOW=OPEN_TIME, IVR_METRICS_TOKEN="bench-metrics-token",
                IVR_DATABASE_URL=database_url or f"sqlite:///{RESULTS / 'state' / 'ivr.sqlite3'}")
     return Server("project", [*ivr_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
                               "--workers", str(WORKERS)], env, port)

@@ -11,6 +11,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from . import logs, metrics
 from .config import Settings
 from .errors import ConfigInvalid
 from .loading import Config, load_config
@@ -25,6 +26,7 @@ class HelplineServer(BaseApplication):
     def __init__(self, settings: Settings, config: Config, options: dict[str, Any]) -> None:
         self.settings = settings
         self.config_good = config
+        self.generation = 1  # of config_good: one more for each accepted reload
         self.options = options
         super().__init__()
 
@@ -32,6 +34,12 @@ class HelplineServer(BaseApplication):
         for key, value in self.options.items():
             if key in self.cfg.settings and value is not None:
                 self.cfg.set(key, value)
+        # this service's own hooks, kept out of `options` (which bench/ hands to a bare app as JSON)
+        self.cfg.set("child_exit", metrics.child_exit)
+        self.cfg.set("worker_exit", _flush_on_exit)  # a worker's last counts go to the database
+        logconfig = logs.gunicorn_logconfig(self.settings.log_format)
+        if logconfig:
+            self.cfg.set("logconfig_dict", logconfig)
 
     def load(self) -> Any:
         # Runs in each worker after the fork: its own connections, its own store thread.
@@ -39,7 +47,8 @@ class HelplineServer(BaseApplication):
         clock = make_clock(self.settings, self.config_good)
         _worker_live = Live.from_settings(StoreSettings.from_env(), self.config_good.directory.timezone,
                                           clock).start()
-        app = create_app(self.config_good, self.settings, clock, _worker_live)
+        app = create_app(self.config_good, self.settings, clock, generation=self.generation,
+                         live=_worker_live)
         # Everything built so far (config, index, modules) lives as long as the worker: keep it
         # out of the garbage collector's scans, which otherwise walk it again and again.
         gc.freeze()
@@ -52,7 +61,10 @@ class HelplineServer(BaseApplication):
             self.config_good = load_config(self.settings.data_dir, self.settings.prompts_dir)
         except ConfigInvalid as problems:
             log.error("reload refused, still serving the last good config:\n%s", problems.report())
+            metrics.count_reload(ok=False)
         else:
+            self.generation += 1
+            metrics.count_reload(ok=True)
             log.warning("reloaded the configuration from %s and %s",
                         self.settings.data_dir, self.settings.prompts_dir)
 
@@ -80,6 +92,5 @@ def serve(settings: Settings, config: Config, host: str, port: int, workers: int
         # gunicorn >= 24 opens a control socket at a fixed path; two servers on one machine
         # would share it. Not needed here (signals do the job), and skipped on older gunicorn.
         "control_socket_disable": True,
-        "worker_exit": _flush_on_exit,
     }
     HelplineServer(settings, config, options).run()

@@ -3,10 +3,11 @@
 The line map lets every configuration problem point the operator at the exact line."""
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 import yaml
 
@@ -43,6 +44,52 @@ class YamlDoc:
                 return self.lines[path]
             path = _parent(path)
         return None
+
+
+# -- typed access, shared by the loaders ------------------------------------------------------
+# YAML hands over whatever was typed: a list where a name was meant, a number where text was
+# meant, nothing where a key was left blank. Every value is checked with these (or an isinstance
+# test of the same kind) before it is used, so a wrong type is a problem, never a TypeError.
+
+def describe(value: Any) -> str:
+    """What a value is, in the operator's words: "a list", "text", "yes/no", "a date"..."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, dt.datetime):
+        return "a date and time"
+    if isinstance(value, dt.date):
+        return "a date"
+    return {dict: "a mapping", list: "a list", str: "text", bool: "yes/no", int: "a number",
+            float: "a number"}.get(type(value), type(value).__name__)
+
+
+def shown(value: Any) -> str:
+    """A value as the operator typed it: text quoted, a date as YYYY-MM-DD (not datetime.date(...))."""
+    return str(value) if isinstance(value, dt.date) else repr(value)
+
+
+def is_not(value: Any, what: str) -> str:
+    """The start of a message about a bad value; a key left out reads "is missing", not "None"."""
+    return "is missing" if value is None else f"{shown(value)} is not {what}"
+
+
+def check_text(doc: YamlDoc, path: str, value: Any, *, required: bool = True) -> str | None:
+    """`value` stripped when it is non-empty text; otherwise one problem and None."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        doc.problem(path, f"{is_not(value, 'text')}; expected a non-empty string")
+        return None
+    return value.strip()
+
+
+def among(value: Any, choices: Collection[Any]) -> bool:
+    """`value in choices`, and False for a value that cannot be looked up at all: `[main] in
+    nodes` raises TypeError (a list is unhashable) where the operator needs "not a node"."""
+    try:
+        return value in choices
+    except TypeError:
+        return False
 
 
 def _parent(path: str) -> str:
@@ -84,9 +131,15 @@ def read_yaml(path: Path, label: str) -> YamlDoc:
         _index(node, "", lines)
     try:
         data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:  # a tag such as !foo, a list as a key: well-formed, yet no data
+        mark = getattr(exc, "problem_mark", None)
+        return _not_data(label, getattr(exc, "problem", None) or str(exc),
+                         mark.line + 1 if mark is not None else None)
     except ValueError as exc:  # PyYAML builds dates with datetime: 2026-02-30 raises here
-        doc = YamlDoc(label, None, lines)
         path, value = _bad_timestamp(node)
+        if not value:  # a number thousands of digits long, which Python will not convert
+            return _not_data(label, str(exc), None)
+        doc = YamlDoc(label, None, lines)
         doc.problem(path, f"{value!r} is not a date that exists ({exc}); expected a real date YYYY-MM-DD")
         return doc
     return YamlDoc(label, data, lines)
@@ -96,6 +149,11 @@ def _unreadable(label: str, message: str, line: int | None) -> YamlDoc:
     doc = YamlDoc(label, None, {})
     doc.errors.append(ConfigError(label, "", message, line))
     return doc
+
+
+def _not_data(label: str, what: str, line: int | None) -> YamlDoc:
+    return _unreadable(label, f"holds a value YAML cannot turn into data ({what}); expected text, "
+                              "numbers, true/false, dates, lists and mappings with text keys", line)
 
 
 def _bad_timestamp(node: yaml.Node | None, path: str = "") -> tuple[str, str]:
