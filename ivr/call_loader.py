@@ -143,11 +143,13 @@ def build_prompts(doc: YamlDoc, lang: str) -> Prompts | None:
     if not isinstance(data, dict):
         doc.problem("", "is not a mapping; expected voice, words and prompts")
         return None
+    doc.unknown_keys("", data, ("voice", "words", "prompts", "young"))
     voice = data.get("voice")
     language = name = ""
     if not isinstance(voice, dict):
         doc.problem("voice", f"{voice!r} is not a mapping; expected {{language: de-DE, voice: Polly.Vicki-Neural}}")
     else:
+        doc.unknown_keys("voice", voice, ("language", "voice"))
         language, name = voice.get("language", ""), voice.get("voice", "")
         if not isinstance(language, str) or not _LANGUAGE_CODE.match(language):
             doc.problem("voice.language", f"{language!r} is not a language code; expected e.g. de-DE")
@@ -157,6 +159,7 @@ def build_prompts(doc: YamlDoc, lang: str) -> Prompts | None:
     if not isinstance(words, dict):
         doc.problem("words", f"{words!r} is not a mapping; expected {', '.join(WORD_KEYS)}")
         words = {}
+    doc.unknown_keys("words", words, WORD_KEYS)
     for key in WORD_KEYS:
         if key not in words:
             doc.problem("words", f"lacks {key!r}; expected all of {', '.join(WORD_KEYS)}")

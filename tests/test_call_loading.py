@@ -184,3 +184,18 @@ def test_a_negative_short_talk_is_refused(problems) -> None:
     found = problems((HOTLINES, line, "  short_talk_seconds: -1\n"))
     assert found == [f"{HOTLINES}: service.short_talk_seconds: -1 is not a number of seconds; expected a "
                      f"whole number from 0 to 600, e.g. 30 (line {line_of(HOTLINES, 'short_talk_seconds:')})"]
+
+
+def test_unknown_keys_in_a_prompts_file_are_named_with_the_likely_meant_one(tmp_path) -> None:
+    """A typo at the top of a prompts file ("yong:") would silently drop every sentence for
+    callers under 18: it is refused, with the key it probably meant."""
+    from ivr.call_loader import build_prompts
+    from ivr.yamlfile import read_yaml
+    path = tmp_path / "de.yaml"
+    text = (bundled_dir("prompts") / "de.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("\nyoung:", "\nyong:").replace("  web_dot:", "  web_dott:"), encoding="utf-8")
+    doc = read_yaml(path, "prompts/de.yaml")
+    assert build_prompts(doc, "de") is None
+    messages = [f"{e.path}: {e.message}" for e in doc.errors]
+    assert "yong: unknown key 'yong' (did you mean 'young'?); expected one of prompts, voice, words, young" in messages
+    assert any(m.startswith("words.web_dott: unknown key 'web_dott' (did you mean 'web_dot'?)") for m in messages)
