@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import sys
 
 import gevent
 from gunicorn import util
@@ -33,6 +34,10 @@ BODY_LIMIT = 64 * 1024
 
 class HelplineWorker(GeventWorker):
     """gevent worker that buffers each request body under a deadline before the app sees it."""
+
+    def init_process(self) -> None:
+        sys.unraisablehook = _quiet_while_finalizing
+        super().init_process()
 
     def handle_request(self, listener_name, req, sock, addr):  # type: ignore[no-untyped-def]
         if not self._buffer_body(req, sock):
@@ -66,6 +71,14 @@ class HelplineWorker(GeventWorker):
             return False
         req.body = Body(io.BytesIO(data))
         return True
+
+
+def _quiet_while_finalizing(unraisable: "sys.UnraisableHookArgs") -> None:
+    """When a worker exits, the interpreter tears down gevent's patched thread module before
+    logging drops its handler references, and logging's cleanup then fails (a traceback for
+    nothing, in the log of every worker stop). Only reports raised while finalizing are dropped."""
+    if not sys.is_finalizing():
+        sys.__unraisablehook__(unraisable)
 
 
 def _content_length(req) -> int | None:  # type: ignore[no-untyped-def]
