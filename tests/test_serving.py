@@ -312,3 +312,64 @@ def test_the_private_logger_removes_query_and_number(gunicorn_logs):
 ])
 def test_scrub(text, expected):
     assert gunicorn_worker.scrub(text) == expected
+
+
+# -- slow and idle clients -------------------------------------------------------------------
+
+def test_the_body_limit_is_the_webhooks_own():
+    from ivr import web
+    assert gunicorn_worker.BODY_LIMIT == web.MAX_BODY
+
+
+def test_slow_and_idle_connections_do_not_hold_up_a_call(config_copy, start_server):
+    """One worker, 40 connections sending headers a byte at a time and 40 saying nothing: a call
+    is still answered, and the server drops both kinds after its header deadline."""
+    data, prompts = config_copy
+    server = start_server(_env(data, prompts), "--dev", "--workers", "1")
+    server.wait_healthy()
+    idle = [socket.create_connection(("127.0.0.1", server.port), timeout=WAIT) for _ in range(40)]
+    slow = [socket.create_connection(("127.0.0.1", server.port), timeout=WAIT) for _ in range(40)]
+    header = b"POST /voice HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100
+    try:
+        opened = time.monotonic()
+        for byte in header[:3]:
+            for sock in slow:
+                sock.sendall(bytes([byte]))
+            time.sleep(0.2)
+        for _ in range(5):  # a call, while all 80 are held open (http.client waits at most 5 s)
+            status, _, body = server.post("/voice", [("To", "+4930123456789")])
+            assert status == 200 and b"<Gather" in body
+        for sock in idle + slow:  # each dropped by the server: end of stream, no answer
+            assert sock.recv(100) == b""
+        assert time.monotonic() - opened < WAIT
+    finally:
+        for sock in idle + slow:
+            sock.close()
+    assert "Traceback" not in server.log()
+
+
+def test_a_client_that_expects_100_continue_gets_it_before_the_body(config_copy, start_server):
+    data, prompts = config_copy
+    server = start_server(_env(data, prompts), "--dev", "--workers", "1")
+    server.wait_healthy()
+    body = b"To=%2B4930123456789&Digits=1"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=WAIT) as sock:
+        sock.sendall(b"POST /voice HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: "
+                     b"application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n" % len(body))
+        assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        answer = sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and b"100 Continue" not in answer
+
+
+def test_a_chunked_body_over_the_limit_gets_413(config_copy, start_server):
+    data, prompts = config_copy
+    server = start_server(_env(data, prompts), "--dev", "--workers", "1")
+    server.wait_healthy()
+    chunk = b"x" * 32768
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(3)) + b"0\r\n\r\n"
+    answer = _raw(server.port, b"POST /voice HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                               b"Content-Type: application/x-www-form-urlencoded\r\n\r\n" + chunks)
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    status, _, body = server.post("/voice", [("To", "+4930123456789")])
+    assert status == 200
