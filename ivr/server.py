@@ -151,7 +151,12 @@ class HelplineArbiter(Arbiter):
         if self.pending is not None:
             log.warning("a reload was still loading; it is replaced by this one")
             self.pending.cancel()
-        self.pending = PendingLoad(self.app.settings, self.app.reload_limit, self.LISTENERS)
+        try:
+            self.pending = PendingLoad(self.app.settings, self.app.reload_limit, self.LISTENERS)
+        except OSError as exc:  # no process to be had (a limit reached): nothing changes
+            log.error("reload failed, still serving the last good config: cannot start a loader "
+                      "process (%s)", exc)
+            return
         log.info("reload: loading the configuration in process %d (time limit %g s)",
                  self.pending.pid, self.pending.time_limit)
 
@@ -160,7 +165,10 @@ class HelplineArbiter(Arbiter):
         result = pending.poll() if pending is not None else None
         if result is not None:
             self.pending = None
-            self._apply(*result)
+            try:
+                self._apply(*result)
+            except Exception as exc:  # the master must outlive any reload
+                log.error("reload failed, still serving the last good config: %s: %s", type(exc).__name__, exc)
         super().manage_workers()
 
     def _apply(self, outcome: str, value: Any) -> None:
