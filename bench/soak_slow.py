@@ -29,7 +29,6 @@ import json
 import os
 import resource
 import ssl
-import statistics
 import sys
 import tempfile
 import threading

@@ -29,7 +29,7 @@ from gunicorn.http import RequestParser
 
 from ivr import gunicorn_worker
 from ivr.yamlfile import read_yaml
-from test_reload import (WAIT, Server, _env, _free_port, _ivr_command, _port_open, _voice_greeting,
+from test_reload import (WAIT, _env, _free_port, _ivr_command, _port_open, _voice_greeting,
                          config_copy, start_server)  # noqa: F401 (fixtures)
 
 CALLER = "+4917699887766"
@@ -67,10 +67,6 @@ def _set_start(data: Path, value: str) -> None:
                           flags=re.MULTILINE)
     assert count == 1
     path.write_text(text, encoding="utf-8")
-
-
-def _log_count(server: Server, text: str) -> int:
-    return server.log().count(text)
 
 
 # -- reload faults ---------------------------------------------------------------------------
