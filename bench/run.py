@@ -9,8 +9,9 @@ What it does:
 2. Starts (a) `ivr serve --workers 2` with TWILIO_AUTH_TOKEN set (every request is signed and
    checked), IVR_METRICS_TOKEN set (every request timed and counted) and IVR_NOW pinned to a
    Tuesday afternoon (lines open), and (b) bench/bare_app.py: parse the form, answer constant
-   TwiML, under the same gunicorn options (read from ivr.server.serve, so the two cannot drift
-   apart).
+   TwiML, under the same gunicorn options (read from ivr.server.gunicorn_options, so the two
+   cannot drift apart): the same gevent worker class (ivr.gunicorn_worker, which imports nothing
+   else of ivr), keep-alive and timeouts.
 3. For each target (POST /voice; the connect step POST /menu?n=main&l=de with Digits=3, which
    answers a Dial), drives both servers with wrk (bench/post.lua sends the signed body and
    X-Twilio-Signature), several rounds alternating project and bare, and prints req/s, p50, p99,
@@ -99,56 +100,48 @@ def signature(url: str, form: dict[str, str]) -> str:
 
 
 def ensure_wrk() -> str:
-    found = shutil.which("wrk")
+    return ensure_tool("wrk", "wrk")
+
+
+def ensure_tool(binary: str, package: str) -> str:
+    """The path of `binary`; installs Debian's `package` with apt-get first if it is missing
+    (says so, and stops if it can't)."""
+    found = shutil.which(binary) or shutil.which(binary, path="/usr/sbin:/sbin")
     if found:
         return found
-    say("wrk is not installed; installing it from the distribution's packages: apt-get install -y wrk")
+    say(f"{binary} is not installed; installing it from the distribution's packages: apt-get install -y {package}")
     apt = shutil.which("apt-get")
     prefix: list[str] = []
     if os.geteuid() != 0:
         if not shutil.which("sudo"):
-            sys.exit("bench: wrk is missing and this user cannot install packages; install wrk "
-                     "(Debian/Ubuntu: sudo apt-get install wrk) and run again.")
+            sys.exit(f"bench: {binary} is missing and this user cannot install packages; install {package} "
+                     f"(Debian/Ubuntu: sudo apt-get install {package}) and run again.")
         prefix = ["sudo", "-n"]
     if not apt:
-        sys.exit("bench: wrk is missing and apt-get is not available; install wrk "
-                 "(https://github.com/wg/wrk) and run again.")
+        sys.exit(f"bench: {binary} is missing and apt-get is not available; install {package} and run again.")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for attempt in ([[*prefix, apt, "install", "-y", "wrk"]],
-                    [[*prefix, apt, "update"], [*prefix, apt, "install", "-y", "wrk"]]):
+    for attempt in ([[*prefix, apt, "install", "-y", package]],
+                    [[*prefix, apt, "update"], [*prefix, apt, "install", "-y", package]]):
         ok = True
         for command in attempt:
             say("  $ " + " ".join(command))
             if subprocess.run(command, env=env, stdout=subprocess.DEVNULL).returncode != 0:
                 ok = False
                 break
-        if ok and shutil.which("wrk"):
-            say("  wrk installed")
-            return shutil.which("wrk")  # type: ignore[return-value]
-    sys.exit("bench: could not install wrk with apt-get (see above); install it and run again.")
+        found = shutil.which(binary) or shutil.which(binary, path="/usr/sbin:/sbin")
+        if ok and found:
+            say(f"  {binary} installed")
+            return found
+    sys.exit(f"bench: could not install {package} with apt-get (see above); install it and run again.")
 
 
 def gunicorn_options() -> dict[str, Any]:
-    """The options `ivr serve` hands to gunicorn, read from ivr.server.serve itself."""
-    import ivr.server as server
-    captured: dict[str, Any] = {}
-
-    class Capture:
-        def __init__(self, settings: Any, config: Any, options: dict[str, Any]) -> None:
-            captured.update(options)
-
-        def run(self) -> None:
-            pass
-
-    original = server.HelplineServer
-    server.HelplineServer = Capture  # type: ignore[misc, assignment]
-    try:
-        server.serve(None, None, "127.0.0.1", 0, WORKERS)  # type: ignore[arg-type]
-    finally:
-        server.HelplineServer = original  # type: ignore[misc]
-    captured.pop("bind", None)
-    captured.pop("workers", None)
-    return captured
+    """The options `ivr serve` hands to gunicorn (worker class included), from ivr.server."""
+    from ivr.server import gunicorn_options as serve_options
+    options = serve_options("127.0.0.1", 0, WORKERS)
+    options.pop("bind", None)
+    options.pop("workers", None)
+    return options
 
 
 class Server:

@@ -86,7 +86,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     """Run the webhooks under gunicorn. The config is validated before the port opens."""
     from .logs import LogFormatError, checked_format, configure
     from .metrics import multiprocess_dir
-    from .server import serve as run_server
+    from .server import SettingError, reload_time_limit, serve as run_server
     settings = Settings.from_env()
     try:
         configure(checked_format(settings.log_format))
@@ -98,12 +98,24 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
                    "signature. Set it, or pass --dev to run locally without checks.", err=True)
         sys.exit(2)
     config = _load(settings)
+    # Every setting the workers use is checked here, before the port opens, like the config.
+    if settings.now:
+        try:
+            parse_instant(settings.now, config.directory.timezone)
+        except TimeFormatError as exc:
+            click.echo(f"IVR_NOW: {exc}. Unset IVR_NOW to use the real clock.", err=True)
+            sys.exit(2)
+    try:
+        reload_limit = reload_time_limit()
+    except SettingError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
     _prepare_store()
     count = workers or int(os.environ.get("WEB_CONCURRENCY") or 2)
     if not settings.auth_token:
         logging.getLogger("ivr").warning("dev mode: signatures are not checked")
     with multiprocess_dir(enabled=settings.metrics_token is not None):
-        run_server(settings, config, host, port, count)
+        run_server(settings, config, host, port, count, reload_limit)
 
 
 @main.command()

@@ -115,6 +115,11 @@ def read_yaml(path: Path, label: str) -> YamlDoc:
         doc = YamlDoc(label, None, {})
         doc.problem("", "is not UTF-8 text; expected a YAML file saved as UTF-8")
         return doc
+    shared = _first_alias(text)
+    if shared is not None:
+        doc = YamlDoc(label, None, {})
+        doc.errors.append(ConfigError(label, *shared))
+        return doc
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -143,6 +148,70 @@ def read_yaml(path: Path, label: str) -> YamlDoc:
         doc.problem(path, f"{value!r} is not a date that exists ({exc}); expected a real date YYYY-MM-DD")
         return doc
     return YamlDoc(label, data, lines)
+
+
+# libyaml's parser where PyYAML was built with it: the scan below reads every event of the file
+_EVENT_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _first_alias(text: str) -> tuple[str, str, int] | None:
+    """(key path, message, line) of the first YAML alias (`*name`) in `text`, or else of the
+    first anchor (`&name`); None when there is neither.
+
+    The operators' files need neither, and an alias is how a small file becomes a huge value
+    (nested aliases, a "billion laughs"): refused before anything is built from the file.
+    Syntax errors are left to the full parse, which names them better."""
+    anchor: tuple[str, str, int] | None = None
+    frames: list[list] = []  # [path, next index] for a list; [path, key or None] for a mapping
+    try:
+        for event in yaml.parse(text, Loader=_EVENT_LOADER):
+            if isinstance(event, (yaml.DocumentStartEvent, yaml.DocumentEndEvent,
+                                  yaml.StreamStartEvent, yaml.StreamEndEvent)):
+                continue
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                frames.pop()
+                _done(frames)
+                continue
+            path, is_key = _path_of(frames)
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.AliasEvent):
+                return path, (f"uses a YAML alias (*{event.anchor}); aliases are not allowed in this "
+                              f"file, write the value out"), line
+            if event.anchor is not None and anchor is None:
+                anchor = path, (f"defines a YAML anchor (&{event.anchor}); anchors and aliases are not "
+                                f"allowed in this file, write the value out"), line
+            if isinstance(event, yaml.ScalarEvent):
+                if is_key:
+                    frames[-1][1] = event.value
+                else:
+                    _done(frames)
+            elif isinstance(event, yaml.MappingStartEvent):
+                frames.append([path, None])
+            elif isinstance(event, yaml.SequenceStartEvent):
+                frames.append([path, 0])
+    except yaml.YAMLError:
+        return None
+    return anchor
+
+
+def _path_of(frames: list[list]) -> tuple[str, bool]:
+    """The key path of the node that comes next, and whether it is a mapping's key."""
+    if not frames:
+        return "", False
+    path, position = frames[-1]
+    if isinstance(position, int):
+        return join(path, position), False
+    if position is None:
+        return path, True
+    return join(path, str(position)), False
+
+
+def _done(frames: list[list]) -> None:
+    """A node is complete: a list moves to its next index; a mapping, after a value, expects
+    its next key, and after a key that is itself a list or mapping (rare), that key's value."""
+    if frames:
+        position = frames[-1][1]
+        frames[-1][1] = position + 1 if isinstance(position, int) else "?" if position is None else None
 
 
 def _unreadable(label: str, message: str, line: int | None) -> YamlDoc:
