@@ -116,3 +116,27 @@ def test_two_servers_on_one_postgresql_obey_a_closure_and_count_every_call(postg
     assert data["lines"]["hateaid"]["completed"] == calls
     # the probes before the closure dialled abuse-helpline too (main menu, 0), but no call began there
     assert data["lines"]["hateaid"]["attempts"] >= calls
+
+
+def test_a_database_that_hangs_never_holds_up_a_call(postgres_server: str, tmp_path: Path) -> None:
+    """The closures' poll waits on a table an operator's transaction has locked: the worker's
+    other greenlets (the webhooks) answer as fast as ever meanwhile."""
+    import psycopg
+    url = new_postgres_database(postgres_server)
+    assert CliRunner().invoke(main, ["db", "upgrade"], env={"IVR_DATABASE_URL": url}).exit_code == 0
+    server = _start(tmp_path, _env(IVR_DATABASE_URL=url))
+    try:
+        _wait_healthy(server)
+        with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as blocker:
+            blocker.execute("LOCK TABLE closure_log IN ACCESS EXCLUSIVE MODE")  # held until the end
+            time.sleep(2.5)  # the next poll is now waiting for the lock
+            slowest = 0.0
+            for _ in range(20):
+                started = time.monotonic()
+                assert _dialled(server) == PHONE["abuse-helpline"]
+                slowest = max(slowest, time.monotonic() - started)
+                time.sleep(0.1)
+            blocker.rollback()
+        assert slowest < 1.0, f"a webhook waited {slowest:.2f} s behind the database"
+    finally:
+        assert server.stop() == 0, server.log()
