@@ -254,6 +254,8 @@ def create_app(config: Config, settings: Settings, clock: Clock | None = None, g
     app.before_request(_check_signature)
     app.register_error_handler(Exception, _on_error)
     ops.install(app, settings, generation)
+    if live is not None:
+        app.extensions[ops.READY_CHECKS]["database"] = lambda: live.reachable
     return app
 
 

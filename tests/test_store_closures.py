@@ -146,6 +146,25 @@ def test_a_database_that_goes_away_keeps_the_last_closures_known(engine: Engine,
         in caplog.text
 
 
+def test_ready_says_whether_the_database_answered_while_calls_go_on(engine: Engine) -> None:
+    """GET /ready names the database when its last poll failed; the webhooks answer all the same
+    (route Twilio's traffic on /health: a database that is down never changes a call)."""
+    live = Live(engine, BERLIN, clock=lambda: TUE)
+    app = make_app("2026-11-24T15:30", token=None, live=live)
+    client = app.test_client()
+    assert client.get("/ready").status_code == 503  # never polled yet: not known to answer
+    live.poll()
+    assert (client.get("/ready").status_code, client.get("/ready").get_data(as_text=True)) == (200, "ready\n")
+    from sqlalchemy import create_engine
+    live.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
+    live.poll()
+    response = client.get("/ready")
+    assert (response.status_code, response.get_data(as_text=True)) == (503, "not ready: database\n")
+    call = Call(client, token=None)
+    call.start()
+    assert dial(call.press("0")) is not None
+
+
 # -- the commands ---------------------------------------------------------------------------
 
 def _run(args: list[str], env: dict[str, str]) -> tuple[int, str]:

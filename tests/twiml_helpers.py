@@ -204,10 +204,11 @@ def sign(url: str, form: Mapping[str, str], token: str = TOKEN) -> str:
 
 
 def make_app(at: str | None, *, token: str | None = TOKEN, config: Config | None = None,
-             extra_env: Mapping[str, str] | None = None) -> Flask:
-    """The real app, its clock pinned the way operators pin it: IVR_NOW (naive = Berlin)."""
+             extra_env: Mapping[str, str] | None = None, live: Any = None) -> Flask:
+    """The real app, its clock pinned the way operators pin it: IVR_NOW (naive = Berlin);
+    `live`: the store's link (closures and counts), as `ivr serve` gives it."""
     env = {"TWILIO_AUTH_TOKEN": token or "", "IVR_NOW": at or "", **(extra_env or {})}
-    return create_app(config or bundled_config(), Settings.from_env(env))
+    return create_app(config or bundled_config(), Settings.from_env(env), live=live)
 
 
 def twilio_form(**extra: str) -> dict[str, str]:

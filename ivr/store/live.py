@@ -58,6 +58,11 @@ class Live:
 
     # -- the request path: no I/O --------------------------------------------------------------
 
+    @property
+    def reachable(self) -> bool:
+        """The database answered the last poll (for GET /ready; no I/O here)."""
+        return self._version is not None and not self._failing
+
     def count(self, now: dt.datetime, events: tuple[tuple[str, str], ...], talk_seconds: int | None = None) -> None:
         if events:
             self.buffer.add(self._hour(now), with_talk(events, talk_seconds))
