@@ -89,7 +89,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     count = workers or int(os.environ.get("WEB_CONCURRENCY") or 2)
     if not settings.auth_token:
         logging.getLogger("ivr").warning("dev mode: signatures are not checked")
-    run_server(settings, config, host, port, count)
+    run_server(settings, config, host, port, count, _console_settings(dev))
 
 
 @main.command()
@@ -154,6 +154,18 @@ def _prepare_store() -> None:
         sys.exit(2)
 
 
+def _console_settings(dev: bool):  # type: ignore[no-untyped-def]
+    """The console's settings, or None (logged) when it cannot be served: calls go on without it."""
+    from .console.settings import ConsoleOff, ConsoleSettings
+    try:
+        return ConsoleSettings.from_env(dev)
+    except ConsoleOff as off:
+        logging.getLogger("ivr.console").warning("the operators' console is off: %s", off)
+        return None
+
+
 from .store.cli import register  # noqa: E402  (the store's commands join the group)
+from .console.cli import register as register_console  # noqa: E402
 
 register(main)
+register_console(main)

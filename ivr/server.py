@@ -12,6 +12,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from .config import Settings
+from .console.settings import ConsoleSettings
 from .errors import ConfigInvalid
 from .loading import Config, load_config
 from .store.database import StoreSettings
@@ -22,8 +23,10 @@ log = logging.getLogger("ivr.server")
 
 
 class HelplineServer(BaseApplication):
-    def __init__(self, settings: Settings, config: Config, options: dict[str, Any]) -> None:
+    def __init__(self, settings: Settings, config: Config, options: dict[str, Any],
+                 console: ConsoleSettings | None = None) -> None:
         self.settings = settings
+        self.console = console  # decided in the master: every worker signs with the same key
         self.config_good = config
         self.options = options
         super().__init__()
@@ -39,7 +42,7 @@ class HelplineServer(BaseApplication):
         clock = make_clock(self.settings, self.config_good)
         _worker_live = Live.from_settings(StoreSettings.from_env(), self.config_good.directory.timezone,
                                           clock).start()
-        app = create_app(self.config_good, self.settings, clock, _worker_live)
+        app = create_app(self.config_good, self.settings, clock, _worker_live, self.console)
         # Everything built so far (config, index, modules) lives as long as the worker: keep it
         # out of the garbage collector's scans, which otherwise walk it again and again.
         gc.freeze()
@@ -66,7 +69,8 @@ def _flush_on_exit(_arbiter: Any, _worker: Any) -> None:
         _worker_live.stop()
 
 
-def serve(settings: Settings, config: Config, host: str, port: int, workers: int) -> None:
+def serve(settings: Settings, config: Config, host: str, port: int, workers: int,
+          console: ConsoleSettings | None = None) -> None:
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -82,4 +86,4 @@ def serve(settings: Settings, config: Config, host: str, port: int, workers: int
         "control_socket_disable": True,
         "worker_exit": _flush_on_exit,
     }
-    HelplineServer(settings, config, options).run()
+    HelplineServer(settings, config, options, console).run()
