@@ -18,7 +18,7 @@ from ..schedule_report import _closes
 from ..store import closures, report
 from ..store.database import StoreSettings
 from . import accounts, charts, coverage, queries, trycall
-from .web import (bp, config, console, editor_only, engine, lang, now, operator, real_now)
+from .web import answers, bp, config, console, editor_only, engine, lang, now, operator, real_now
 
 COVERAGE_DAYS = 14
 DEMAND_DAYS = 28
