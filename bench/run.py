@@ -20,6 +20,10 @@ What it does:
 4. Start-up to the first 200 on /voice (median of 3), resident memory (VmRSS) per worker after
    the load, and bench/bench_schedule.py --quick if it exists.
 
+The project counts every answer into a database, as it does when deployed: `--database sqlite`
+(default: a fresh file under bench/results/) or `--database postgresql` (a throwaway PostgreSQL
+cluster started for the run, as the tests do, and removed afterwards).
+
 To measure a candidate change before it is committed, put its checkout first on the path:
 `PYTHONPATH=/path/to/candidate .venv/bin/python bench/run.py` (the servers inherit it).
 
@@ -28,6 +32,7 @@ Standard library plus the project's own dependencies only. Raw figures: bench/re
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import http.client
 import json
@@ -142,6 +147,7 @@ def gunicorn_options() -> dict[str, Any]:
         server.HelplineServer = original  # type: ignore[misc]
     captured.pop("bind", None)
     captured.pop("workers", None)
+    captured.pop("worker_exit", None)  # the project's hook that writes its last counts
     return captured
 
 
@@ -252,9 +258,12 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def start_project(port: int) -> Server:
+def start_project(port: int, database_url: str | None = None) -> Server:
+    """`ivr serve`, counting into `database_url` (default: a SQLite file under bench/results/,
+    which serve creates and upgrades itself)."""
     env = {k: v for k, v in os.environ.items() if k not in ("IVR_PUBLIC_URL", "WEB_CONCURRENCY")}
-    env.update(TWILIO_AUTH_TOKEN=TOKEN, IVR_NOW=OPEN_TIME)
+    env.update(TWILIO_AUTH_TOKEN=TOKEN, IVR_NOW=OPEN_TIME,
+               IVR_DATABASE_URL=database_url or f"sqlite:///{RESULTS / 'state' / 'ivr.sqlite3'}")
     return Server("project", [*ivr_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
                               "--workers", str(WORKERS)], env, port)
 
@@ -347,10 +356,11 @@ def load_rounds(wrk_path: str, project: Server, bare: Server, rounds: int, secon
     return summary
 
 
-def startup_times(options: dict[str, Any], repeats: int) -> dict[str, list[float]]:
+def startup_times(options: dict[str, Any], repeats: int, database_url: str) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"project": [], "bare": []}
     for _ in range(repeats):
-        for name, start in (("project", start_project), ("bare", lambda p: start_bare(p, options))):
+        for name, start in (("project", lambda p: start_project(p, database_url)),
+                            ("bare", lambda p: start_bare(p, options))):
             server = start(free_port())
             try:
                 times[name].append(server.wait_ready())
@@ -407,7 +417,30 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, help="rounds per target and server (default 3)")
     parser.add_argument("--seconds", type=float, help="seconds per wrk run (default 5)")
     parser.add_argument("--no-startup", action="store_true", help="skip the start-up measurement")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="where the project's counts go (default sqlite)")
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        database_url = prepare_database(args.database, stack)
+        return run(args, database_url)
+
+
+def prepare_database(kind: str, stack: contextlib.ExitStack) -> str:
+    """A fresh database with the current schema, for the project's counts."""
+    if kind == "postgresql":
+        sys.path.insert(0, str(ROOT / "tests"))
+        from pg_cluster import throwaway_cluster  # the tests' own throwaway cluster
+        url = stack.enter_context(throwaway_cluster()) + "/postgres"
+    else:
+        state = RESULTS / "state"
+        shutil.rmtree(state, ignore_errors=True)
+        url = f"sqlite:///{state / 'ivr.sqlite3'}"
+    env = {**os.environ, "IVR_DATABASE_URL": url}
+    subprocess.run([*ivr_command(), "db", "upgrade"], env=env, check=True, stdout=subprocess.DEVNULL)
+    return url
+
+
+def run(args: argparse.Namespace, database_url: str) -> int:
     rounds = args.rounds or (1 if args.quick else 3)
     seconds = args.seconds or (2 if args.quick else 5)
 
@@ -419,9 +452,9 @@ def main() -> int:
     say(f"gunicorn options (both servers): workers={WORKERS} {json.dumps(options, sort_keys=True)}")
     import ivr
     say(f"project: {Path(ivr.__file__).parent}; load: wrk -t{THREADS} -c{CONNECTIONS}, {rounds} round(s) x {seconds:.0f} s per target and server, "
-        f"alternating; IVR_NOW={OPEN_TIME}, signed requests")
+        f"alternating; IVR_NOW={OPEN_TIME}, signed requests; counts to {database_url.split(':', 1)[0]}")
 
-    project, bare = start_project(free_port()), start_bare(free_port(), options)
+    project, bare = start_project(free_port(), database_url), start_bare(free_port(), options)
     try:
         project.wait_ready()
         bare.wait_ready()
@@ -434,7 +467,7 @@ def main() -> int:
         bare.stop()
 
     verdicts = print_table(summary)
-    startup = startup_times(options, 0 if args.no_startup else 1 if args.quick else 3)
+    startup = startup_times(options, 0 if args.no_startup else 1 if args.quick else 3, database_url)
     say()
     if startup["project"]:
         say("start-up to the first 200 on POST /voice (median): "

@@ -11,7 +11,7 @@ import logging
 import re
 import traceback
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Mapping
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Flask, Request, Response, current_app, request
@@ -88,11 +88,15 @@ def _answer(name: str) -> Response:
     if live is None:
         return Response(extensions["ivr.service"].answers.twiml(hook, now), 200, content_type=XML)
     answer = extensions["ivr.service"].answers.answer(hook, now, live.closed)
-    live.count(now, answer.events, _talk_seconds(values) if name == DIALED else None)
+    try:
+        live.count(now, answer.events, _talk_seconds(values) if name == DIALED else None)
+    except Exception as error:  # counting must never change what the caller hears
+        log.error("could not count an answer of %s: %s", name, type(error).__name__)
     return Response(answer.twiml, 200, content_type=XML)
 
 
-def _talk_seconds(values) -> int | None:  # type: ignore[no-untyped-def]
+def _talk_seconds(values: Mapping[str, str]) -> int | None:
+    """Twilio's DialCallDuration: whole seconds the dialled line talked."""
     text = (values.get("DialCallDuration") or "")[:9]
     return int(text) if text.isdigit() else None
 

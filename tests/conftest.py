@@ -11,6 +11,10 @@ from ivr.config import bundled_dir
 from ivr.directory import Directory
 from ivr.loading import load_directory
 
+# The store's fixtures (a throwaway PostgreSQL cluster, a database per engine), defined once so
+# that the session-scoped cluster starts once for all test modules.
+pytest_plugins = ["store_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def directory() -> Directory:

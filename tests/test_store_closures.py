@@ -19,7 +19,6 @@ from ivr.live_closed import without_closed
 from ivr.store import closures
 from ivr.store.live import Live
 from ivr.store.events import derive
-from store_fixtures import database_url, engine, postgres_server, store_settings  # noqa: F401
 from twiml_helpers import SERVICE_NUMBER, Call, bundled_config, dial, dial_numbers, make_app, query
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -154,8 +153,8 @@ def _run(args: list[str], env: dict[str, str]) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_cli_close_closures_reopen_and_schedule(database_url: str, tmp_path: Path) -> None:
-    env = {"IVR_DATABASE_URL": database_url, "IVR_STATE_DIR": str(tmp_path), "IVR_NOW": ""}
+def test_cli_close_closures_reopen_and_schedule(empty_database_url: str, tmp_path: Path) -> None:
+    env = {"IVR_DATABASE_URL": empty_database_url, "IVR_STATE_DIR": str(tmp_path), "IVR_NOW": ""}
     code, out = _run(["closures"], env)
     assert code == 2 and "run `ivr db upgrade` first" in out
     assert _run(["db", "upgrade"], env)[0] == 0

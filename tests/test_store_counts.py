@@ -18,7 +18,6 @@ from ivr.cli import main
 from ivr.store import counts, report
 from ivr.store.live import Live
 from ivr.store.schema import counts_daily, counts_hourly
-from store_fixtures import database_url, engine, postgres_server, store_settings  # noqa: F401
 from twiml_helpers import Call, bundled_config, dial, make_app
 
 CONFIG = bundled_config()
@@ -250,3 +249,69 @@ def test_db_prune_command_uses_the_retention_setting(engine: Engine, database_ur
                                                             "IVR_KEEP_HOURLY_DAYS": "30"})
     assert result.exit_code == 0 and result.output.startswith("folded 1 hourly rows before ")
     assert _stored(engine) == Counter()
+
+
+def test_the_store_thread_flushes_on_its_own_and_on_stop(engine: Engine) -> None:
+    import time
+    live = Live(engine, ZONE, clock=lambda: _at(TUE), poll_seconds=0.05, flush_seconds=0.1)
+    live.start()
+    try:
+        live.count(_at(TUE), (("call", "started"),))
+        deadline = time.monotonic() + 10
+        while not _stored(engine) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _stored(engine) == Counter({("2026-11-24T15:00:00", "call", "started", 0): 1})
+        live.count(_at(TUE), (("call", "started"),))
+    finally:
+        live.stop()  # the last counts are written before the worker goes
+    assert _stored(engine) == Counter({("2026-11-24T15:00:00", "call", "started", 0): 2})
+
+
+def test_the_call_core_never_imports_the_store() -> None:
+    import subprocess
+    import sys
+    code = ("import sys, ivr.flow, ivr.schedule, ivr.menu, ivr.speech, ivr.twiml, ivr.answers, ivr.live_closed; "
+            "print(sorted(m for m in sys.modules if m.startswith(('ivr.store', 'sqlalchemy', 'alembic', 'flask'))))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_failure_to_count_never_changes_the_answer(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    import xml.etree.ElementTree as ET
+    from twiml_helpers import parse
+    reference = ET.tostring(parse(make_app(TUE, token=None).test_client().post(
+        "/voice", data={"To": "+4930123456789"})))
+    live, _ = _call_app(engine, TUE)
+    app = make_app(TUE, token=None)
+    app.extensions["ivr.live"] = live
+
+    def broken(*args: object) -> None:
+        raise MemoryError
+    live.count = broken  # type: ignore[method-assign]
+    response = app.test_client().post("/voice", data={"To": "+4930123456789"})
+    assert ET.tostring(parse(response)) == reference
+    assert [verb.tag for verb in parse(response)] == ["Gather", "Redirect"]
+    assert "could not count an answer of voice: MemoryError" in caplog.text
+
+
+SERVICE = "+4930123456789"
+
+
+@pytest.mark.parametrize("at,hook,expected", [
+    # Saturday afternoon only kids-line is open: busy, then nobody else to try
+    ("2026-11-28T15:00", ("dialed", "n=main&l=de&t=kids-line", "", "busy", SERVICE),
+     (("dial_outcome", "kids-line/busy"),)),
+    ("2026-11-28T15:00", ("menu", "n=unreachable&l=de&r=1", "", "", SERVICE),
+     (("no_connection", "none_answered"),)),
+    # without a usable service number nothing is dialled (the hotline would see the caller's)
+    ("2026-11-24T15:30", ("menu", "n=main&l=de&r=1", "", "", None), (("no_connection", "no_caller_id"),)),
+    ("2026-11-28T22:00", ("menu", "n=closed&l=de&r=1", "", "", SERVICE), (("no_connection", "nothing_open"),)),
+    # a talk: its outcome waits for DialCallDuration; no "no connection" after it
+    ("2026-11-24T15:30", ("dialed", "n=main&l=de&t=hateaid", "", "completed", SERVICE), (("talk", "hateaid"),)),
+    ("2026-11-24T15:30", ("menu", "n=main&l=de", "7", "", SERVICE), (("main_choice", "other"),)),
+    ("2026-11-24T15:30", ("menu", "n=guidance&l=de", "#", "", SERVICE), ()),  # repeated: not heard anew
+])
+def test_events_of_single_answers(at: str, hook: tuple, expected: tuple) -> None:
+    from ivr.answers import Answers, Webhook
+    from ivr.store.events import derive
+    assert Answers(CONFIG, events=derive).answer(Webhook(*hook), _at(at)).events == expected

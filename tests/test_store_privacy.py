@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import Engine, MetaData, select
 
 from ivr.store.live import Live
-from store_fixtures import database_url, engine, postgres_server, store_settings  # noqa: F401
 from twiml_helpers import bundled_config, dial, gather, make_app, parse, redirect, twilio_form
 
 ZONE = bundled_config().directory.timezone

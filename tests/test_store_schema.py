@@ -13,7 +13,6 @@ from sqlalchemy import Engine, inspect
 from ivr.store import migrate
 from ivr.store.database import StoreSettings, StoreSettingsError, make_engine
 from ivr.store.schema import metadata
-from store_fixtures import database_url, engine, postgres_server, store_settings  # noqa: F401
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -79,3 +78,38 @@ def test_bad_numbers_are_refused_by_name(name: str, value: str) -> None:
     with pytest.raises(StoreSettingsError) as error:
         StoreSettings.from_env({name: value})
     assert str(error.value) == f"{name}={value!r} is not a whole number of at least 1"
+
+
+def test_a_wheel_ships_the_migrations(tmp_path: Path) -> None:
+    """`ivr db upgrade` must work after a non-editable `pip install .`: the wheel holds every
+    migration, Alembic's env.py and its template."""
+    import subprocess
+    import sys
+    import zipfile
+    root = README.parent
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(root), "--no-deps", "-q", "-w", str(tmp_path)],
+                   check=True, capture_output=True, timeout=120)
+    [wheel] = tmp_path.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {path.relative_to(root).as_posix() for path in (root / "ivr" / "store" / "migrations").rglob("*")
+               if path.is_file() and "__pycache__" not in path.parts}
+    assert "ivr/store/migrations/versions/0001_counts_and_closures.py" in shipped
+    assert shipped <= names, shipped - names
+
+
+@pytest.mark.parametrize("url,message", [
+    ("nonsense", "IVR_DATABASE_URL is a URL that cannot be read; "),
+    ("mysql://u@h/db", "IVR_DATABASE_URL names 'mysql', a database or driver this service does not use; "),
+    ("postgresql+asyncpg://u@h/db", "IVR_DATABASE_URL names 'postgresql+asyncpg', a database or driver this "
+                                    "service does not use; "),
+])
+def test_database_urls_the_service_cannot_use_are_refused(url: str, message: str) -> None:
+    with pytest.raises(StoreSettingsError) as error:
+        StoreSettings.from_env({"IVR_DATABASE_URL": url})
+    assert str(error.value) == message + ("expected postgresql+psycopg://USER:PASSWORD@HOST/DATABASE, "
+                                          "sqlite:///PATH, or none (SQLite in IVR_STATE_DIR)")
+
+
+def test_a_plain_postgresql_url_uses_psycopg_3() -> None:
+    settings = StoreSettings.from_env({"IVR_DATABASE_URL": "postgresql://ivr:p%40ss@db.example/ivr"})
+    assert settings.url == "postgresql+psycopg://ivr:p%40ss@db.example/ivr"

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from click.testing import CliRunner
 
 from ivr.cli import main
-from store_fixtures import new_postgres_database, postgres_server  # noqa: F401
+from store_fixtures import new_postgres_database
 from test_reload import Server
 from twiml_helpers import PHONE, SERVICE_NUMBER
 

@@ -10,6 +10,8 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..config import Settings
+from ..loading import Config
 from . import closures, counts, migrate, report
 from .database import StoreSettings, StoreSettingsError, make_engine
 
@@ -35,9 +37,8 @@ def _engine(settings: StoreSettings) -> Engine:
     return engine
 
 
-def _config():  # type: ignore[no-untyped-def]
-    from ..cli import _load
-    from ..config import Settings
+def _config() -> tuple[Settings, Config]:
+    from ..cli import _load  # the same loading and error report as every other command
     settings = Settings.from_env()
     return settings, _load(settings)
 
@@ -126,7 +127,7 @@ def list_closures(as_json: bool, with_log: bool) -> None:
     found = closures.active(engine, _now())
     entries = closures.log(engine) if with_log else ()
     if as_json:
-        out: dict = {"closures": [_closure_json(c, config) for c in found]}
+        out: dict[str, object] = {"closures": [_closure_json(c, config) for c in found]}
         if with_log:
             out["log"] = [{"at": _iso(e.at, config), "action": e.action, "line_id": e.line_id,
                            "until": _iso(e.until, config), "reason": e.reason, "by": e.operator}
@@ -146,20 +147,20 @@ def list_closures(as_json: bool, with_log: bool) -> None:
             click.echo(f"  {_local(e.at, config)}  {e.action:<6} {e.line_id} by {e.operator}{extra}")
 
 
-def _closure_json(c: closures.LiveClosure, config) -> dict:  # type: ignore[no-untyped-def]
+def _closure_json(c: closures.LiveClosure, config: Config) -> dict[str, str | None]:
     return {"id": c.line_id, "closed_at": _iso(c.closed_at, config), "until": _iso(c.until, config),
             "reason": c.reason, "by": c.closed_by}
 
 
-def _iso(at: dt.datetime | None, config) -> str | None:  # type: ignore[no-untyped-def]
+def _iso(at: dt.datetime | None, config: Config) -> str | None:
     return at.astimezone(config.directory.timezone).isoformat(timespec="seconds") if at else None
 
 
-def _local(at: dt.datetime | None, config) -> str:  # type: ignore[no-untyped-def]
+def _local(at: dt.datetime | None, config: Config) -> str:
     return at.astimezone(config.directory.timezone).strftime("%Y-%m-%d %H:%M") if at else ""
 
 
-def _known_line(config, line_id: str) -> None:  # type: ignore[no-untyped-def]
+def _known_line(config: Config, line_id: str) -> None:
     if line_id not in config.directory.by_id:
         raise click.BadParameter(f"{line_id!r} is not a line of the directory; expected one of "
                                  f"{', '.join(config.directory.by_id)}", param_hint="LINE_ID")

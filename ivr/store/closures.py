@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, select
 
 from .schema import OPERATOR_LEN, REASON_LEN, closure_log, live_closures
 
@@ -103,9 +103,10 @@ def _log(connection: Connection, action: str, line_id: str, by: str, now: dt.dat
         at=_to_db(now), action=action, line_id=line_id, until=_to_db(until), reason=reason, operator=by))
 
 
-def _closure(row: object) -> LiveClosure:
-    return LiveClosure(row.line_id, _from_db(row.closed_at), _from_db(row.until),  # type: ignore[attr-defined]
-                       row.reason, row.closed_by)  # type: ignore[attr-defined]
+def _closure(row: Row) -> LiveClosure:
+    closed_at = _from_db(row.closed_at)
+    assert closed_at is not None  # NOT NULL
+    return LiveClosure(row.line_id, closed_at, _from_db(row.until), row.reason, row.closed_by)
 
 
 def _row(connection: Connection, line_id: str) -> LiveClosure | None:
@@ -133,5 +134,5 @@ def log(engine: Engine, limit: int = 50) -> tuple[LogEntry, ...]:
     """The latest changes, newest first."""
     with engine.connect() as connection:
         rows = connection.execute(select(closure_log).order_by(closure_log.c.id.desc()).limit(limit))
-        return tuple(LogEntry(r.id, _from_db(r.at), r.action, r.line_id, _from_db(r.until), r.reason,
+        return tuple(LogEntry(r.id, _from_db(r.at) or r.at, r.action, r.line_id, _from_db(r.until), r.reason,
                               r.operator) for r in rows)

@@ -10,9 +10,9 @@ import datetime as dt
 import logging
 import threading
 from collections import defaultdict
-from typing import Iterable
+from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, Row, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .events import DROPPED
@@ -83,7 +83,7 @@ class CountBuffer:
         return len(self._counts)
 
 
-def _insert_for(connection: Connection, table):  # type: ignore[no-untyped-def]
+def _insert_for(connection: Connection, table: Table) -> Any:
     name = connection.dialect.name
     if name == "sqlite":
         return sqlite.insert(table)
@@ -92,7 +92,7 @@ def _insert_for(connection: Connection, table):  # type: ignore[no-untyped-def]
     raise NotImplementedError(f"counting needs SQLite or PostgreSQL, not {name}")
 
 
-def _upsert(connection: Connection, table, period: str, rows: list[dict]) -> None:  # type: ignore[no-untyped-def]
+def _upsert(connection: Connection, table: Table, period: str, rows: list[dict[str, Any]]) -> None:
     """Add rows to what is stored: one statement, one row per key, counts summed on conflict."""
     if not rows:
         return
@@ -156,14 +156,14 @@ def prune(engine: Engine, before: dt.date) -> int:
     return len(gone)
 
 
-def read_hourly(connection: Connection, first: dt.datetime, end: dt.datetime):  # type: ignore[no-untyped-def]
+def read_hourly(connection: Connection, first: dt.datetime, end: dt.datetime) -> Sequence[Row]:
     """(hour, event, dimension, count, seconds) rows with first <= hour < end."""
     c = counts_hourly.c
     return connection.execute(select(c.hour, c.event, c.dimension, c.count, c.seconds)
                               .where(c.hour >= first, c.hour < end)).all()
 
 
-def read_daily(connection: Connection, first: dt.date, last: dt.date):  # type: ignore[no-untyped-def]
+def read_daily(connection: Connection, first: dt.date, last: dt.date) -> Sequence[Row]:
     """(day, event, dimension, count, seconds) rows with first <= day <= last."""
     c = counts_daily.c
     return connection.execute(select(c.day, c.event, c.dimension, c.count, c.seconds)

@@ -12,10 +12,12 @@ from typing import Any, Mapping
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 SQLITE_FILE = "ivr.sqlite3"
 CONNECT_TIMEOUT = 3  # seconds: a database that does not answer must not hold up a worker
 STATEMENT_TIMEOUT_MS = 5000
+EXPECTED_URL = "expected postgresql+psycopg://USER:PASSWORD@HOST/DATABASE, sqlite:///PATH, or none (SQLite in IVR_STATE_DIR)"
 
 
 class StoreSettingsError(ValueError):
@@ -34,6 +36,7 @@ class StoreSettings:
         env = os.environ if env is None else env
         state_dir = Path(env.get("IVR_STATE_DIR") or "var").absolute()
         url = env.get("IVR_DATABASE_URL") or f"sqlite:///{state_dir / SQLITE_FILE}"
+        url = _usable_url(url)
         return cls(url, state_dir, _positive(env, "IVR_REPORT_MIN_COUNT", 5),
                    _positive(env, "IVR_KEEP_HOURLY_DAYS", 400))
 
@@ -44,6 +47,23 @@ class StoreSettings:
     def shown_url(self) -> str:
         """The URL for messages and logs: never the password."""
         return make_url(self.url).render_as_string(hide_password=True)
+
+
+DRIVERS = {"sqlite": "sqlite", "sqlite+pysqlite": "sqlite",
+           "postgresql": "postgresql+psycopg", "postgresql+psycopg": "postgresql+psycopg"}
+
+
+def _usable_url(text: str) -> str:
+    """The URL with the driver this service installs (psycopg 3 for a plain postgresql://)."""
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        raise StoreSettingsError(f"IVR_DATABASE_URL is a URL that cannot be read; {EXPECTED_URL}") from None
+    driver = DRIVERS.get(url.drivername)
+    if driver is None:
+        raise StoreSettingsError(f"IVR_DATABASE_URL names {url.drivername!r}, a database or driver this "
+                                 f"service does not use; {EXPECTED_URL}")
+    return url.set(drivername=driver).render_as_string(hide_password=False)
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:

@@ -117,8 +117,8 @@ def _soon(config: Config, audience: str, now: dt.datetime) -> str:
 def _why_unconnected(hook: Webhook, came_from: str | None, said: frozenset[str]) -> str:
     if "closed.none_open" in said or came_from == flow.CLOSED_NODE:
         return NOTHING_OPEN
+    if hook.service_number is None:  # lines were open, but dialling would show the caller's number
+        return NO_CALLER_ID
     if "unreachable.intro" in said or came_from == flow.UNREACHABLE_NODE:
         return NONE_ANSWERED
-    if hook.service_number is None:
-        return NO_CALLER_ID
     return OTHER

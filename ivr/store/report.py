@@ -193,7 +193,7 @@ def _rate(report: Report, line_id: str, min_count: int) -> str:
     return f"{100 * (found['completed'] + found['short_completed']) / attempts:.0f}%"
 
 
-def _columns(rows: list[tuple[str, ...]]) -> list[str]:
+def _columns(rows: Sequence[tuple[str, ...]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in
                       enumerate(zip(row, widths))).rstrip() for row in rows]
