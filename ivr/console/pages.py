@@ -103,13 +103,16 @@ def close_line() -> Any:
     line_id = request.form.get("line_id", "")
     if line_id not in config().directory.by_id:
         abort(400)
+    reason = " ".join((request.form.get("reason") or "").split())
+    if not reason:
+        return render_template("error.html", message=t["reason_required"]), 400
     until = None
     text = (request.form.get("until") or "").strip()
     try:
         if text:
             until = parse_instant(text, config().directory.timezone)
         closures.close(engine(), line_id, by=operator().name, now=real_now(), until=until,  # type: ignore[union-attr]
-                       reason=request.form.get("reason", ""))
+                       reason=reason)
     except (TimeFormatError, closures.ClosureError) as error:
         return render_template("error.html", message=f"{t['close_refused']} {error}"), 400
     return redirect(url_for("console.now_page"))
@@ -134,7 +137,7 @@ def coverage_page() -> str:
     directory = config().directory
     cov = coverage.build(directory, at.date(), COVERAGE_DAYS, _live(at), lang())
     names = {line.id: _line_name(line) for line in directory.lines}
-    chart = charts.timeline(cov, directory.timezone, at, g.t, names, _day, _span)
+    chart = charts.timeline(cov, directory.timezone, at, g.t, {i: i for i in names}, _day, _span)
     gaps = [(row.key, coverage.by_day(row.gaps, cov.days, directory.timezone)) for row in cov.audiences]
     closed_days = [(names[row.key], [(d, why) for d, why in row.closed_days]) for row in cov.lines if row.closed_days]
     return render_template("coverage.html", chart=chart, gaps=gaps, closed_days=closed_days, cov=cov,
