@@ -52,9 +52,10 @@ def seed_counts(engine: Engine, first: dt.date, last: dt.date, seed: int = 7) ->
                 continue
             line = LINES[rng.randrange(len(LINES))]
             talks = max(n - 2, 0)
+            other = ("busy", "no_answer", "failed", "short_completed")[rng.randrange(4)]
             rows += [{"hour": at, "event": ev.DIAL_ATTEMPT, "dimension": line, "count": n, "seconds": 0},
                      {"hour": at, "event": ev.DIAL_OUTCOME, "dimension": f"{line}/completed", "count": talks, "seconds": 0},
-                     {"hour": at, "event": ev.DIAL_OUTCOME, "dimension": f"{line}/busy", "count": n - talks, "seconds": 0},
+                     {"hour": at, "event": ev.DIAL_OUTCOME, "dimension": f"{line}/{other}", "count": n - talks, "seconds": 0},
                      {"hour": at, "event": ev.TALK, "dimension": line, "count": talks, "seconds": talks * 600}]
         day += dt.timedelta(days=1)
     with engine.begin() as connection:
@@ -83,9 +84,16 @@ def chromium_missing() -> str | None:
     return f"{', '.join(missing)} not found: apt-get install -y chromium chromium-driver"
 
 
-@pytest.fixture(scope="session")
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """Say plainly, at the end of every run, whether the browser tests ran."""
+    problem = chromium_missing()
+    if problem:
+        terminalreporter.write_line(f"console browser tests NOT run: {problem}", yellow=True, bold=True)
+
+
+@pytest.fixture(scope="module")
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """One `ivr serve --dev` for the whole session: accounts, two months of counts, clock pinned."""
+    """One `ivr serve --dev` for the browser tests: accounts, two months of counts, clock pinned."""
     from test_reload import Server
     workdir = tmp_path_factory.mktemp("console-serve")
     state = workdir / "state"
@@ -104,9 +112,9 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless Chromium for the session, with a fresh profile; its console log is read."""
+    """One headless Chromium for the browser tests, with a fresh profile; its console log is read."""
     problem = chromium_missing()
     if problem:
         if os.environ.get("IVR_REQUIRE_BROWSER") == "1":

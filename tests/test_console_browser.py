@@ -12,7 +12,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from console_fixtures import EDITOR, PASSWORD, SCREENSHOTS, VIEWER, browser, console_server  # noqa: F401
+from console_fixtures import EDITOR, PASSWORD, SCREENSHOTS, VIEWER
 from ivr.store import closures
 from ivr.store.database import StoreSettings, make_engine
 
@@ -74,7 +74,7 @@ def _dial_after_zero(driver: WebDriver, server, at: str | None = None) -> str:  
     return driver.find_element(By.ID, "dialled").text
 
 
-def test_login_shows_the_now_page_with_every_line(browser: WebDriver, console_server) -> None:  # noqa: F811
+def test_login_shows_the_now_page_with_every_line(browser: WebDriver, console_server) -> None:
     browser.get(_url(console_server))
     assert "/console/login" in browser.current_url  # not logged in: sent to the login form
     _login(browser, console_server, EDITOR)
@@ -90,7 +90,7 @@ def test_login_shows_the_now_page_with_every_line(browser: WebDriver, console_se
     _shot(browser, "now")
 
 
-def test_every_page_renders_in_both_languages_without_console_errors(browser: WebDriver, console_server) -> None:  # noqa: F811
+def test_every_page_renders_in_both_languages_without_console_errors(browser: WebDriver, console_server) -> None:
     _login(browser, console_server, EDITOR)
     for lang in ("en", "de"):
         browser.get(_url(console_server, f"lang/{lang}?next=/console/"))
@@ -107,7 +107,7 @@ def test_every_page_renders_in_both_languages_without_console_errors(browser: We
                 _shot(browser, page or "now-en")
 
 
-def test_a_closed_line_is_skipped_by_a_simulated_call_then_reopened(browser: WebDriver, console_server) -> None:  # noqa: F811
+def test_a_closed_line_is_skipped_by_a_simulated_call_then_reopened(browser: WebDriver, console_server) -> None:
     _login(browser, console_server, EDITOR)
     assert _dial_after_zero(browser, console_server).startswith(f"Würde {ABUSE} wählen")
     browser.get(_url(console_server))
@@ -127,7 +127,7 @@ def test_a_closed_line_is_skipped_by_a_simulated_call_then_reopened(browser: Web
     assert _errors(browser) == []
 
 
-def test_a_viewer_sees_no_close_button_and_a_forged_close_is_refused(browser: WebDriver, console_server) -> None:  # noqa: F811
+def test_a_viewer_sees_no_close_button_and_a_forged_close_is_refused(browser: WebDriver, console_server) -> None:
     _login(browser, console_server, VIEWER)
     assert browser.find_elements(By.CSS_SELECTOR, "form.close") == []
     token = browser.find_element(By.CSS_SELECTOR, "input[name=csrf_token]").get_attribute("value")
@@ -141,7 +141,7 @@ def test_a_viewer_sees_no_close_button_and_a_forged_close_is_refused(browser: We
     browser.get_log("browser")  # the 403 above was expected; start the next page with a clean log
 
 
-def test_a_form_without_its_csrf_token_is_refused(browser: WebDriver, console_server) -> None:  # noqa: F811
+def test_a_form_without_its_csrf_token_is_refused(browser: WebDriver, console_server) -> None:
     _login(browser, console_server, EDITOR)
     form = browser.find_element(By.CSS_SELECTOR, "#line-hateaid form.close")
     browser.execute_script("arguments[0].querySelector('input[name=csrf_token]').remove()", form)
@@ -152,7 +152,7 @@ def test_a_form_without_its_csrf_token_is_refused(browser: WebDriver, console_se
     browser.get_log("browser")  # the 400 was expected
 
 
-def test_the_keypad_reaches_a_dial_at_a_pinned_instant(browser: WebDriver, console_server) -> None:  # noqa: F811
+def test_the_keypad_reaches_a_dial_at_a_pinned_instant(browser: WebDriver, console_server) -> None:
     _login(browser, console_server, EDITOR)
     browser.get(_url(console_server, "try"))
     field = browser.find_element(By.ID, "at")
