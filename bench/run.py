@@ -263,7 +263,8 @@ def start_project(port: int, database_url: str | None = None) -> Server:
     which serve creates and upgrades itself)."""
     env = {k: v for k, v in os.environ.items() if k not in ("IVR_PUBLIC_URL", "WEB_CONCURRENCY")}
     env.update(TWILIO_AUTH_TOKEN=TOKEN, IVR_NOW=OPEN_TIME,
-               IVR_DATABASE_URL=database_url or f"sqlite:///{RESULTS / 'state' / 'ivr.sqlite3'}")
+               IVR_DATABASE_URL=database_url or f"sqlite:///{RESULTS / 'state' / 'ivr.sqlite3'}",
+               IVR_SECRET_KEY="bench-console-key-" + "x" * 32)  # the console mounted, as deployed
     return Server("project", [*ivr_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
                               "--workers", str(WORKERS)], env, port)
 

@@ -23,10 +23,11 @@ log = logging.getLogger("ivr.server")
 
 
 class HelplineServer(BaseApplication):
-    def __init__(self, settings: Settings, config: Config, options: dict[str, Any],
-                 console: ConsoleSettings | None = None) -> None:
+    # The console's settings, decided in the master: every worker signs with the same key.
+    console: ConsoleSettings | None = None
+
+    def __init__(self, settings: Settings, config: Config, options: dict[str, Any]) -> None:
         self.settings = settings
-        self.console = console  # decided in the master: every worker signs with the same key
         self.config_good = config
         self.options = options
         super().__init__()
@@ -86,4 +87,6 @@ def serve(settings: Settings, config: Config, host: str, port: int, workers: int
         "control_socket_disable": True,
         "worker_exit": _flush_on_exit,
     }
-    HelplineServer(settings, config, options, console).run()
+    server = HelplineServer(settings, config, options)
+    server.console = console
+    server.run()
