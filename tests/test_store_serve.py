@@ -20,6 +20,7 @@ from twiml_helpers import PHONE, SERVICE_NUMBER
 
 PINNED = "2026-11-24T15:30"  # a Tuesday afternoon: all four lines open
 OBEY_WITHIN = 10.0  # seconds
+START_WAIT = 45.0  # seconds for a server to answer /health: generous, two start at once on a busy machine
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -31,8 +32,11 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _start(tmp_path: Path, env: dict[str, str], workers: str = "1") -> Server:
-    server = Server(tmp_path, env, "--dev", "--workers", workers)
-    return server
+    return Server(tmp_path, env, "--dev", "--workers", workers)
+
+
+def _wait_healthy(server: Server) -> None:
+    server.wait_until("/health", lambda: server.request("GET", "/health")[0] == 200, timeout=START_WAIT)
 
 
 def _form(**extra: str) -> list[tuple[str, str]]:
@@ -70,7 +74,7 @@ def test_serve_refuses_a_postgresql_schema_that_is_behind(postgres_server: str, 
 def test_serve_upgrades_its_own_sqlite_file_and_says_so(tmp_path: Path) -> None:
     server = _start(tmp_path, _env(IVR_STATE_DIR=str(tmp_path / "state")))
     try:
-        server.wait_healthy()
+        _wait_healthy(server)
         assert "upgraded the SQLite database sqlite:///" in server.log()
         assert "from empty to revision 0001 (as `ivr db upgrade` would)" in server.log()
         assert _dialled(server) == PHONE["abuse-helpline"]
@@ -87,7 +91,7 @@ def test_two_servers_on_one_postgresql_obey_a_closure_and_count_every_call(postg
     servers = [_start(tmp_path, _env(IVR_DATABASE_URL=url)), _start(tmp_path, _env(IVR_DATABASE_URL=url), "2")]
     try:
         for server in servers:
-            server.wait_healthy()
+            _wait_healthy(server)
             assert _dialled(server) == PHONE["abuse-helpline"]
         result = CliRunner().invoke(main, ["close", "abuse-helpline", "--by", "Test", "--reason", "drill"],
                                     env=cli_env)

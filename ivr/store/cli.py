@@ -1,22 +1,31 @@
 """The store's commands: `ivr db upgrade|prune`, `ivr close|reopen|closures`, `ivr report`.
-Argument parsing and printing only; the work is in the store's modules."""
+Argument parsing and printing only; the work is in the store's modules.
+
+SQLAlchemy and Alembic are imported by the commands that use them, not here: every `ivr`
+command loads this module, and most (check, schedule, call) need neither."""
 from __future__ import annotations
 
 import datetime as dt
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import Settings
-from ..loading import Config
-from . import closures, counts, migrate, report
-from .database import StoreSettings, StoreSettingsError, make_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from ..loading import Config
+    from .closures import LiveClosure
+    from .database import StoreSettings
+
+PERIODS = ("hour", "day", "week", "month")
 
 
 def _settings() -> StoreSettings:
+    from .database import StoreSettings, StoreSettingsError
     try:
         return StoreSettings.from_env()
     except StoreSettingsError as error:
@@ -25,6 +34,10 @@ def _settings() -> StoreSettings:
 
 def _engine(settings: StoreSettings) -> Engine:
     """An engine on a schema that is current; otherwise exit 2 saying what to run."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from . import migrate
+    from .database import make_engine
     engine = make_engine(settings)
     try:
         migrate.require_current(engine, settings.shown_url())
@@ -56,6 +69,10 @@ def db() -> None:
 @db.command()
 def upgrade() -> None:
     """Create the schema, or migrate it to this version's."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from . import migrate
+    from .database import make_engine
     settings = _settings()
     try:
         before, after = migrate.upgrade(make_engine(settings))
@@ -69,6 +86,7 @@ def upgrade() -> None:
 @db.command()
 def prune() -> None:
     """Fold hourly counts older than IVR_KEEP_HOURLY_DAYS days into daily counts."""
+    from . import counts
     settings = _settings()
     _, config = _config()
     today = _now().astimezone(config.directory.timezone).date()
@@ -86,7 +104,8 @@ def prune() -> None:
 def close(line_id: str, until_text: str | None, reason: str, by: str) -> None:
     """Close a line now: every server skips it within 10 seconds."""
     from ..config import TimeFormatError, parse_instant
-    settings, config = _config()
+    from . import closures
+    _, config = _config()
     _known_line(config, line_id)
     until = None
     if until_text:
@@ -108,6 +127,7 @@ def close(line_id: str, until_text: str | None, reason: str, by: str) -> None:
 @click.option("--by", "by", required=True, help="Your name, for the audit trail.")
 def reopen(line_id: str, by: str) -> None:
     """Reopen a line closed with `ivr close`."""
+    from . import closures
     _, config = _config()
     _known_line(config, line_id)
     try:
@@ -122,6 +142,7 @@ def reopen(line_id: str, by: str) -> None:
 @click.option("--log", "with_log", is_flag=True, help="Also the latest changes (audit trail).")
 def list_closures(as_json: bool, with_log: bool) -> None:
     """The lines closed now, and (--log) who closed or reopened what, when and why."""
+    from . import closures
     _, config = _config()
     engine = _engine(_settings())
     found = closures.active(engine, _now())
@@ -147,7 +168,7 @@ def list_closures(as_json: bool, with_log: bool) -> None:
             click.echo(f"  {_local(e.at, config)}  {e.action:<6} {e.line_id} by {e.operator}{extra}")
 
 
-def _closure_json(c: closures.LiveClosure, config: Config) -> dict[str, str | None]:
+def _closure_json(c: LiveClosure, config: Config) -> dict[str, str | None]:
     return {"id": c.line_id, "closed_at": _iso(c.closed_at, config), "until": _iso(c.until, config),
             "reason": c.reason, "by": c.closed_by}
 
@@ -169,10 +190,11 @@ def _known_line(config: Config, line_id: str) -> None:
 @click.command("report")
 @click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), help="First local date (default: 30 days before --to).")
 @click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="Last local date, included (default: today).")
-@click.option("--by", type=click.Choice(report.PERIODS), help="Also the totals per hour, day, week or month.")
+@click.option("--by", type=click.Choice(PERIODS), help="Also the totals per hour, day, week or month.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 def report_command(first: dt.datetime | None, last: dt.datetime | None, by: str | None, fmt: str) -> None:
     """Calls, connections, outcomes and unmet demand; small counts shown as <5."""
+    from . import report
     settings = _settings()
     _, config = _config()
     last_day = last.date() if last else _now().astimezone(config.directory.timezone).date()

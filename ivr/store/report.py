@@ -18,7 +18,6 @@ from sqlalchemy import Engine
 from . import counts, events as ev
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-PERIODS = ("hour", "day", "week", "month")
 LINE_FIELDS = ("attempts", "completed", "busy", "no_answer", "failed", "short_completed")
 Shown = int | float | str
 
