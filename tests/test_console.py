@@ -394,3 +394,18 @@ def test_a_stored_password_is_a_salted_scrypt_hash(db: Engine) -> None:
         hashes = [row.password_hash for row in connection.execute(select(operators))]
     assert len(hashes) == 2 and len(set(hashes)) == 2  # same password, different salts
     assert all(h.startswith("scrypt:") and PASSWORD not in h for h in hashes)
+
+
+def test_the_cli_offers_exactly_the_roles_accounts_know() -> None:
+    from ivr.console import cli
+    assert cli.ROLES == accounts.ROLES
+
+
+def test_ivr_user_add_asks_for_the_password_twice(db: Engine) -> None:
+    runner = CliRunner()
+    differ = runner.invoke(main, ["user", "add", "paula", "--role", "viewer"],
+                           input=f"{PASSWORD}\nsomething else\n{PASSWORD}\n{PASSWORD}\n")
+    assert differ.exit_code == 0, differ.output
+    assert "Error: The two entered values do not match." in differ.output
+    assert PASSWORD not in differ.output  # never echoed
+    assert accounts.login(db, "paula", PASSWORD, PINNED).operator is not None

@@ -1,4 +1,6 @@
-"""`ivr user add|remove|list`: operator accounts for the console. Parsing and printing only."""
+"""`ivr user add|remove|list`: operator accounts for the console. Parsing and printing only;
+the accounts module (SQLAlchemy, password hashing) is imported only by the commands that use it,
+so that every other `ivr` command starts fast."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,7 +9,7 @@ import sys
 
 import click
 
-from . import accounts
+ROLES = ("viewer", "editor")  # as accounts.ROLES, without importing it here
 
 
 def _engine():  # type: ignore[no-untyped-def]
@@ -33,12 +35,13 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(accounts.ROLES), required=True,
+@click.option("--role", type=click.Choice(ROLES), required=True,
               help="viewer: sees every page; editor: also closes and reopens lines.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (first line).")
 @click.option("--by", "by", help="Your name, for the audit trail (default: your login name).")
 def add(name: str, role: str, password_stdin: bool, by: str | None) -> None:
     """Add an operator; asks for the password twice (or reads it from standard input)."""
+    from . import accounts
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -57,6 +60,7 @@ def add(name: str, role: str, password_stdin: bool, by: str | None) -> None:
 @click.option("--by", "by", help="Your name, for the audit trail (default: your login name).")
 def remove(name: str, by: str | None) -> None:
     """Remove an operator: their sessions end at their next request."""
+    from . import accounts
     try:
         accounts.remove(_engine(), name, by=by or _who(), now=_now())
     except ValueError as error:
@@ -67,6 +71,7 @@ def remove(name: str, by: str | None) -> None:
 @user.command("list")
 def list_users() -> None:
     """The operators and their roles."""
+    from . import accounts
     found = accounts.all_operators(_engine())
     if not found:
         click.echo("No operator yet: `ivr user add NAME --role editor` creates the first.")
