@@ -159,6 +159,12 @@ def test_a_removed_account_is_logged_out_at_its_next_request(editor: FlaskClient
     assert editor.get("/console/").status_code == 302
 
 
+def test_a_session_does_not_carry_over_to_a_new_account_of_the_same_name(editor: FlaskClient, db: Engine) -> None:
+    accounts.remove(db, "erika", by="tests", now=PINNED)
+    accounts.add(db, "erika", "viewer", PASSWORD, by="tests", now=PINNED + dt.timedelta(minutes=1))
+    assert editor.get("/console/").status_code == 302
+
+
 # -- CSRF and roles -----------------------------------------------------------------------
 
 def test_a_form_without_a_valid_csrf_token_is_refused(editor: FlaskClient, db: Engine) -> None:

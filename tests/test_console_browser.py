@@ -105,6 +105,12 @@ def test_every_page_renders_in_both_languages_without_console_errors(browser: We
                 assert charts and all(c.find_element(By.TAG_NAME, "title").get_attribute("textContent") for c in charts)
             if lang == "en":
                 _shot(browser, page or "now-en")
+            if page == "report":  # printed: the navigation and the month form stay off the paper
+                browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+                assert not browser.find_element(By.CSS_SELECTOR, "header.top").is_displayed()
+                assert not browser.find_element(By.CSS_SELECTOR, "div.no-print").is_displayed()
+                assert browser.find_element(By.CSS_SELECTOR, "article.report h1").is_displayed()
+                browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
 
 
 def test_a_closed_line_is_skipped_by_a_simulated_call_then_reopened(browser: WebDriver, console_server) -> None:

@@ -148,6 +148,8 @@ def _guard() -> Response | None:
             raise CSRFError(str(error)) from None
     name = session.get("operator")
     g.operator = accounts.find(engine(), name) if name else None
+    if g.operator is not None and session.get("since") != g.operator.created_at.isoformat():
+        g.operator = None  # removed and made anew under the same name: not the same account
     if name and g.operator is None:  # the account was removed: the session ends here
         session.pop("operator", None)
     if g.operator is None and request.endpoint not in _OPEN:
@@ -212,6 +214,7 @@ def login() -> Any:
             session.clear()  # a fresh session at every login
             session.permanent = True
             session["operator"] = result.operator.name
+            session["since"] = result.operator.created_at.isoformat()
             if chosen:
                 session["lang"] = chosen
             log.info("console login: %s", result.operator.name)
