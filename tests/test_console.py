@@ -415,3 +415,13 @@ def test_ivr_user_add_asks_for_the_password_twice(db: Engine) -> None:
     assert "Error: The two entered values do not match." in differ.output
     assert PASSWORD not in differ.output  # never echoed
     assert accounts.login(db, "paula", PASSWORD, PINNED).operator is not None
+
+
+@pytest.mark.parametrize("outcome", ["completed", "completed-short", "busy", "no-answer", "failed"])
+def test_every_dial_outcome_plays_on_and_an_unknown_one_is_refused(editor: FlaskClient, outcome: str) -> None:
+    start = _try(editor, restart="1", at="2026-11-30T10:30")
+    dial = _try(editor, at="2026-11-30T10:30", key="0", gather_url=_field(start, "gather_url"))
+    after = _try(editor, at="2026-11-30T10:30", status=outcome, dial_url=_field(dial, "dial_url"))
+    assert "Verbindung endete:" in _text(after) and "is not" not in _text(after)
+    refused = _try(editor, at="2026-11-30T10:30", status="hung-up", dial_url=_field(dial, "dial_url"))
+    assert "'hung-up' is not a dial outcome; expected one of completed, completed-short" in _text(refused)

@@ -299,7 +299,7 @@ def try_page() -> Any:
             url = request.form.get("silence_url") or url
         closed = frozenset(c.line_id for c in _live(at))
         try:
-            turn = trycall.play(answers(), url, at, closed, digits=key, status=status)
+            turn = trycall.play(answers(), url, at, closed, digits=key, outcome=status)
             transcript += [["say", lang_, text] for lang_, text in turn.said]
             for _ in range(5):  # sentences followed by a Redirect: Twilio follows it at once
                 if turn.gather_url or turn.dial_number or turn.hangup or not turn.silence_url:
@@ -322,4 +322,4 @@ def try_page() -> Any:
                            transcript=transcript, transcript_json=json.dumps(transcript, ensure_ascii=False),
                            dialled=dialled, dialled_name=_line_name(dialled) if dialled else None,
                            keys=("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"),
-                           statuses=("completed", "busy", "no-answer", "failed"))
+                           statuses=tuple(trycall.OUTCOMES))

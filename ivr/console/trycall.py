@@ -8,10 +8,14 @@ from __future__ import annotations
 import datetime as dt
 
 from ..answers import DIALED, MENU, VOICE, Answers, Webhook
-from ..terminal_call import DIAL_STATUSES, SERVICE_NUMBER, Turn, parse_turn
+from ..terminal_call import SERVICE_NUMBER, Turn, parse_turn
 from ..twiml import DIALED_PATH, MENU_PATH
 
 _PATHS = {"/voice": VOICE, MENU_PATH: MENU, DIALED_PATH: DIALED}
+# How a dial can end, as the page offers it: (DialCallStatus, DialCallDuration in seconds).
+# A short "completed" may have been a voicemail or an announcement.
+OUTCOMES = {"completed": ("completed", 600), "completed-short": ("completed", 12), "busy": ("busy", 0),
+            "no-answer": ("no-answer", 0), "failed": ("failed", 0)}
 
 
 class NotAStep(ValueError):
@@ -19,12 +23,16 @@ class NotAStep(ValueError):
 
 
 def play(answers: Answers, url: str, at: dt.datetime, closed: frozenset[str], *, digits: str = "",
-         status: str = "") -> Turn:
+         outcome: str = "") -> Turn:
     path, _, query = url.partition("?")
     name = _PATHS.get("/" + path.lstrip("/"))
     if name is None:
         raise NotAStep(f"{url!r} is not a step of the call; expected one of {', '.join(_PATHS)}")
-    if status and status not in DIAL_STATUSES:
-        raise NotAStep(f"{status!r} is not a dial status; expected one of {', '.join(DIAL_STATUSES)}")
-    hook = Webhook(name=name, query=query, digits=digits[:20], dial_status=status, service_number=SERVICE_NUMBER)
-    return parse_turn(answers.twiml(hook, at, closed))
+    if outcome and outcome not in OUTCOMES:
+        raise NotAStep(f"{outcome!r} is not a dial outcome; expected one of {', '.join(OUTCOMES)}")
+    status, seconds = OUTCOMES.get(outcome, ("", 0))
+    fields = {"name": name, "query": query, "digits": digits[:20], "dial_status": status,
+              "service_number": SERVICE_NUMBER}
+    if "dial_seconds" in Webhook._fields:  # where the call tells short talks apart by their length
+        fields["dial_seconds"] = seconds if status else None
+    return parse_turn(answers.twiml(Webhook(**fields), at, closed))
