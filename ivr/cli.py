@@ -158,10 +158,13 @@ def _console_settings(dev: bool):  # type: ignore[no-untyped-def]
     """The console's settings, or None (logged) when it cannot be served: calls go on without it."""
     from .console.settings import ConsoleOff, ConsoleSettings
     try:
-        return ConsoleSettings.from_env(dev)
+        console = ConsoleSettings.from_env(dev)
     except ConsoleOff as off:
         logging.getLogger("ivr.console").warning("the operators' console is off: %s", off)
         return None
+    logging.getLogger("ivr.console").info("the operators' console is served under /console/%s",
+                                          "" if console.secure_cookies else " (dev: cookies without Secure)")
+    return console
 
 
 from .store.cli import register  # noqa: E402  (the store's commands join the group)

@@ -236,7 +236,8 @@ def test_a_close_that_cannot_be_made_says_why(editor: FlaskClient, db: Engine, f
 def test_an_unknown_line_is_refused(editor: FlaskClient) -> None:
     response = editor.post("/console/close", data={"line_id": "nope", "reason": "x",
                                                    "csrf_token": _token(editor, "/console/")})
-    assert response.status_code == 400
+    assert response.status_code == 400 and "400 Bad Request" in _text(response)
+    assert editor.get("/console/nowhere").status_code == 404
 
 
 # -- the pages ----------------------------------------------------------------------------
@@ -425,3 +426,17 @@ def test_every_dial_outcome_plays_on_and_an_unknown_one_is_refused(editor: Flask
     assert "Verbindung endete:" in _text(after) and "is not" not in _text(after)
     refused = _try(editor, at="2026-11-30T10:30", status="hung-up", dial_url=_field(dial, "dial_url"))
     assert "'hung-up' is not a dial outcome; expected one of completed, completed-short" in _text(refused)
+
+
+def test_ivr_serve_without_a_secret_serves_calls_but_not_the_console(tmp_path: Path) -> None:
+    from console_fixtures import ivr_env
+    from test_reload import Server
+    server = Server(tmp_path, ivr_env(tmp_path / "state", TWILIO_AUTH_TOKEN="t0ken"), "--workers", "1")
+    try:
+        server.wait_healthy()
+        status, _, body = server.request("GET", "/console/")
+        assert status == 503 and body.startswith(b"The operators' console is off")
+        assert "the operators' console is off: IVR_SECRET_KEY is not set" in server.log()
+        assert server.post("/voice", [("To", "+4930123456")])[0] == 403  # the webhooks: signed as ever
+    finally:
+        server.stop()

@@ -185,7 +185,7 @@ def _csrf_refused(error: CSRFError) -> tuple[str, int]:
 @bp.errorhandler(Exception)
 def _error(error: Exception) -> Any:
     if isinstance(error, HTTPException) and error.code is not None and error.code < 500:
-        return error
+        return render_template("error.html", message=f"{error.code} {error.name}"), error.code
     log.exception("console page %s failed", request.path)
     return render_template("error.html", message=words(lang())["server_error"]), 500
 
@@ -222,8 +222,10 @@ def login() -> Any:
         if result.locked_until is not None:
             local = result.locked_until.astimezone(config().directory.timezone)
             message, status = t["login_locked"].format(time=f"{local:%H:%M}"), 429
+            log.warning("console login refused: %r is locked until %s", name, f"{local:%H:%M}")
         else:
             message, status = t["login_wrong"], 401
+            log.warning("console login refused: wrong name or password for %r", name)
     return render_template("login.html", message=message, next=request.values.get("next", "")), status
 
 
