@@ -225,9 +225,13 @@ def report_page() -> str:
     reasons = [(why, report.suppress(n, minimum)) for why, n in built.reasons.most_common()]
     names = {line.id: _line_name(line) for line in config().directory.lines}
     day_names = g.t["days"].split()
-    unmet = [(day_names[report.WEEKDAYS.index(d)], h, n) for d, h, n in data["unmet_by_hour"]]
-    return render_template("report.html", month=month, data=data, reasons=reasons, names=names,
-                           minimum=minimum, unmet=unmet, fields=report.LINE_FIELDS + ("talk_minutes",))
+    values = built.unmet_by_hour
+    shown = {key: str(report.suppress(v, minimum)) for key, v in values.items()}
+    chart = charts.heatmap(values, shown, "unmet", g.t["unmet_by_hour"],
+                           g.t["demand_unmet_desc"].format(first=first, last=last, min=minimum), day_names, "heat-unmet")
+    table = [(day_names[d], [shown.get((d, h), "0") for h in range(24)]) for d in range(7)]
+    return render_template("report.html", month=month, data=data, reasons=reasons, names=names, chart=chart,
+                           minimum=minimum, table=table, fields=report.LINE_FIELDS + ("talk_minutes",))
 
 
 @bp.route("/report.csv")
