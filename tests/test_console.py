@@ -440,3 +440,23 @@ def test_ivr_serve_without_a_secret_serves_calls_but_not_the_console(tmp_path: P
         assert server.post("/voice", [("To", "+4930123456")])[0] == 403  # the webhooks: signed as ever
     finally:
         server.stop()
+
+
+def test_health_sees_files_changed_or_broken_since_they_were_loaded(db: Engine, tmp_path: Path) -> None:
+    import shutil
+    from ivr.config import bundled_dir
+    data, prompts = tmp_path / "data", tmp_path / "prompts"
+    shutil.copytree(bundled_dir("data"), data)
+    shutil.copytree(bundled_dir("prompts"), prompts)
+    settings = Settings.from_env({"IVR_DATA_DIR": str(data), "IVR_PROMPTS_DIR": str(prompts)})
+    app = create_app(load_config(data, prompts), settings, clock=lambda: PINNED, console=ConsoleSettings(KEY, False))
+    client = app.test_client()
+    _login(client)
+    loaded = re.search(r"Fassung \(Prüfsumme der Dateien\) ([0-9a-f]{12})", _text(client.get("/console/health"))).group(1)
+    hotlines = data / "hotlines.yaml"
+    hotlines.write_text(hotlines.read_text(encoding="utf-8").replace("timezone: Europe/Berlin", "timezone: Mars/Olympus"),
+                        encoding="utf-8")
+    text = _text(client.get("/console/health"))
+    assert f"Fassung (Prüfsumme der Dateien) {loaded}" in text  # what is served has not changed
+    assert "geändert (Fassung " in text and "zum Übernehmen den Dienst neu laden (SIGHUP)" in text
+    assert "Die Dateien auf der Platte haben Fehler" in text and "Mars/Olympus" in text
