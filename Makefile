@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test check bench soak clean
+.PHONY: run test check bench soak soak-slow clean
 
 $(BIN)/ivr: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,14 @@ check: $(BIN)/ivr
 
 bench: $(BIN)/ivr
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/caller_time.py
 
 soak: $(BIN)/ivr
 	$(BIN)/python bench/soak.py
+
+# slow, idle and stalled clients against ivr serve, alone and behind deploy/'s nginx (loopback, ~4 min)
+soak-slow: $(BIN)/ivr
+	$(BIN)/python bench/soak_slow.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

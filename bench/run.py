@@ -7,10 +7,12 @@ gunicorn settings; start-up time, memory per worker, and the schedule benchmark.
 What it does:
 1. Makes sure `wrk` is installed (apt-get install -y wrk if not; says so, and stops if it can't).
 2. Starts (a) `ivr serve --workers 2` with TWILIO_AUTH_TOKEN set (every request is signed and
-   checked) and IVR_NOW pinned to a Tuesday afternoon (lines open), and (b) bench/bare_app.py:
-   parse the form, answer constant TwiML, under the same gunicorn options (read from
-   ivr.server.serve, so the two cannot drift apart).
-3. For each target (POST /voice; the connect step POST /menu?n=who&l=de with Digits=3, which
+   checked), IVR_METRICS_TOKEN set (every request timed and counted) and IVR_NOW pinned to a
+   Tuesday afternoon (lines open), and (b) bench/bare_app.py: parse the form, answer constant
+   TwiML, under the same gunicorn options (read from ivr.server.gunicorn_options, so the two
+   cannot drift apart): the same gevent worker class (ivr.gunicorn_worker, which imports nothing
+   else of ivr), keep-alive and timeouts.
+3. For each target (POST /voice; the connect step POST /menu?n=main&l=de with Digits=3, which
    answers a Dial), drives both servers with wrk (bench/post.lua sends the signed body and
    X-Twilio-Signature), several rounds alternating project and bare, and prints req/s, p50, p99,
    server CPU time per request, the project/bare ratios, errors, and the goal verdicts:
@@ -71,7 +73,7 @@ TWILIO_FORM = {
 }
 TARGETS = [
     ("voice", "/voice", {}),
-    ("connect", "/menu?n=who&l=de", {"Digits": "3"}),  # "an adult affected" -> Dial
+    ("connect", "/menu?n=main&l=de", {"Digits": "3"}),  # "an adult affected" -> Dial
 ]
 
 
@@ -98,57 +100,48 @@ def signature(url: str, form: dict[str, str]) -> str:
 
 
 def ensure_wrk() -> str:
-    found = shutil.which("wrk")
+    return ensure_tool("wrk", "wrk")
+
+
+def ensure_tool(binary: str, package: str) -> str:
+    """The path of `binary`; installs Debian's `package` with apt-get first if it is missing
+    (says so, and stops if it can't)."""
+    found = shutil.which(binary) or shutil.which(binary, path="/usr/sbin:/sbin")
     if found:
         return found
-    say("wrk is not installed; installing it from the distribution's packages: apt-get install -y wrk")
+    say(f"{binary} is not installed; installing it from the distribution's packages: apt-get install -y {package}")
     apt = shutil.which("apt-get")
     prefix: list[str] = []
     if os.geteuid() != 0:
         if not shutil.which("sudo"):
-            sys.exit("bench: wrk is missing and this user cannot install packages; install wrk "
-                     "(Debian/Ubuntu: sudo apt-get install wrk) and run again.")
+            sys.exit(f"bench: {binary} is missing and this user cannot install packages; install {package} "
+                     f"(Debian/Ubuntu: sudo apt-get install {package}) and run again.")
         prefix = ["sudo", "-n"]
     if not apt:
-        sys.exit("bench: wrk is missing and apt-get is not available; install wrk "
-                 "(https://github.com/wg/wrk) and run again.")
+        sys.exit(f"bench: {binary} is missing and apt-get is not available; install {package} and run again.")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for attempt in ([[*prefix, apt, "install", "-y", "wrk"]],
-                    [[*prefix, apt, "update"], [*prefix, apt, "install", "-y", "wrk"]]):
+    for attempt in ([[*prefix, apt, "install", "-y", package]],
+                    [[*prefix, apt, "update"], [*prefix, apt, "install", "-y", package]]):
         ok = True
         for command in attempt:
             say("  $ " + " ".join(command))
             if subprocess.run(command, env=env, stdout=subprocess.DEVNULL).returncode != 0:
                 ok = False
                 break
-        if ok and shutil.which("wrk"):
-            say("  wrk installed")
-            return shutil.which("wrk")  # type: ignore[return-value]
-    sys.exit("bench: could not install wrk with apt-get (see above); install it and run again.")
+        found = shutil.which(binary) or shutil.which(binary, path="/usr/sbin:/sbin")
+        if ok and found:
+            say(f"  {binary} installed")
+            return found
+    sys.exit(f"bench: could not install {package} with apt-get (see above); install it and run again.")
 
 
 def gunicorn_options() -> dict[str, Any]:
-    """The options `ivr serve` hands to gunicorn, read from ivr.server.serve itself."""
-    import ivr.server as server
-    captured: dict[str, Any] = {}
-
-    class Capture:
-        def __init__(self, settings: Any, config: Any, options: dict[str, Any]) -> None:
-            captured.update(options)
-
-        def run(self) -> None:
-            pass
-
-    original = server.HelplineServer
-    server.HelplineServer = Capture  # type: ignore[misc, assignment]
-    try:
-        server.serve(None, None, "127.0.0.1", 0, WORKERS)  # type: ignore[arg-type]
-    finally:
-        server.HelplineServer = original  # type: ignore[misc]
-    captured.pop("bind", None)
-    captured.pop("workers", None)
-    captured.pop("worker_exit", None)  # the project's hook that writes its last counts
-    return captured
+    """The options `ivr serve` hands to gunicorn (worker class included), from ivr.server."""
+    from ivr.server import gunicorn_options as serve_options
+    options = serve_options("127.0.0.1", 0, WORKERS)
+    options.pop("bind", None)
+    options.pop("workers", None)
+    return options
 
 
 class Server:
@@ -262,9 +255,11 @@ def start_project(port: int, database_url: str | None = None) -> Server:
     """`ivr serve`, counting into `database_url` (default: a SQLite file under bench/results/,
     which serve creates and upgrades itself)."""
     env = {k: v for k, v in os.environ.items() if k not in ("IVR_PUBLIC_URL", "WEB_CONCURRENCY")}
-    env.update(TWILIO_AUTH_TOKEN=TOKEN, IVR_NOW=OPEN_TIME,
+    # metrics on, as a deployment runs it: their cost (timing and counting) is in the figures;
+    # the console mounted too (IVR_SECRET_KEY), as deployed
+    env.update(TWILIO_AUTH_TOKEN=TOKEN, IVR_NOW=OPEN_TIME, IVR_METRICS_TOKEN="bench-metrics-token",
                IVR_DATABASE_URL=database_url or f"sqlite:///{RESULTS / 'state' / 'ivr.sqlite3'}",
-               IVR_SECRET_KEY="bench-console-key-" + "x" * 32)  # the console mounted, as deployed
+               IVR_SECRET_KEY="bench-console-key-" + "x" * 32)
     return Server("project", [*ivr_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
                               "--workers", str(WORKERS)], env, port)
 

@@ -31,23 +31,24 @@ import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run as bench  # noqa: E402  (the server start-up, signing and /proc helpers)
 
 SCRIPTS = {
-    # the brief's walk: main menu, key 1 (connect), key 3 (an adult), then every line fails
-    "connect-all-busy": ["1", "3", "busy", "no-answer", "failed", "canceled", "busy", "busy"],
-    "connect-then-talk": ["1", "1", "no-answer", "completed"],
+    # main menu, key 3 (an adult), then every line fails
+    "connect-all-busy": ["3", "busy", "no-answer", "failed", "canceled", "busy", "busy"],
+    "connect-then-talk": ["1", "no-answer", "completed"],
+    "short-talk-then-next": ["2", "completed:12", "1", "completed"],
     "key-0-now": ["0", "busy", "completed"],
-    "guidance": ["2", "1", "1", "1", "1", "2", "3", "#", "*", "3", "1", "2", "completed"],
-    "guidance-young": ["2", "5", "1", "1", "4", "completed"],
-    "english": ["4", "2", "4", "1", "*", "1", "4", "failed", "completed"],
+    "guidance": ["4", "1", "1", "1", "1", "2", "3", "#", "*", "4", "1", "2", "completed"],
+    "guidance-young": ["1", "failed", "failed", "failed", "2", "5", "1", "1", "completed"],
+    "english": ["9", "4", "2", "*", "1", "failed", "completed"],
     "silence": ["", "", "", ""],
-    "unknown-keys": ["9", "8", "7", "6"],
-    "hotlines-then-silence": ["3", "", "", ""],
+    "unknown-keys": ["8", "7", "6", "8"],
+    "hotlines-then-silence": ["5", "", "", ""],
 }
 MAX_STEPS = 20
 WARMUP = 10.0  # seconds before the memory baseline
@@ -133,11 +134,14 @@ def walk(port: int, script: list[str], stats: Stats) -> None:
             return
         nxt = next(keys, None)
         if last.tag == "Dial":
-            path, extra = last.get("action") or "", {"DialCallStatus": nxt or "completed"}
+            status, _, seconds = (nxt or "completed").partition(":")  # "completed:12": a short talk
+            target, extra = last.get("action") or "", {"DialCallStatus": status,
+                                                       "DialCallDuration": seconds or "240"}
         elif nxt:  # a key at the Gather
-            path, extra = root.find("Gather").get("action") or "", {"Digits": nxt}
+            target, extra = root.find("Gather").get("action") or "", {"Digits": nxt}
         else:  # silence: Twilio follows the Redirect after the Gather
-            path, extra = (last.text or "").strip(), {}
+            target, extra = (last.text or "").strip(), {}
+        path = urljoin(path, target)  # relative to the webhook just requested, as Twilio does
         if nxt is None and last.tag != "Dial":
             with stats.lock:
                 stats.ends["script done"] += 1

@@ -7,6 +7,7 @@ so it is decided (flow) and rendered (twiml) once. Pure: no Flask, no clock."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from functools import lru_cache
 from typing import Callable, NamedTuple
 from urllib.parse import parse_qsl
@@ -17,6 +18,7 @@ from .loading import Config
 from .twiml import CACHE_SIZE, Renderer
 
 VOICE, MENU, DIALED = "voice", "menu", "dialed"
+log = logging.getLogger("ivr.answers")
 _MAX_QUERY = 2000  # our own state URLs are far shorter; a longer query is not ours
 
 
@@ -29,6 +31,7 @@ class Webhook(NamedTuple):
     digits: str = ""
     dial_status: str = ""
     service_number: str | None = None  # the number the caller dialled, if usable as callerId
+    dial_seconds: int | None = None  # DialCallDuration: how long the hotline's leg lasted
 
 
 Event = tuple[str, str]  # (event, dimension): what the operators' counts add up
@@ -66,7 +69,13 @@ class Answers:
     def _decide_and_render(self, hook: Webhook, minute: dt.datetime, closed: frozenset[str]) -> Answer:
         config = without_closed(self.config, closed)
         step = decide(config, hook, minute)
-        return Answer(self.renderer.render(step, hook.service_number), self.events(config, hook, step, minute))
+        twiml = self.renderer.render(step, self.config.directory.service.caller_id or hook.service_number)
+        try:
+            events = self.events(config, hook, step, minute)
+        except Exception as error:  # what is counted never changes what the caller hears
+            log.error("could not tell what an answer of %s counts: %s", hook.name, type(error).__name__)
+            events = ()
+        return Answer(twiml, events)
 
 
 def decide(config: Config, hook: Webhook, now: dt.datetime) -> flow.Step:
@@ -74,11 +83,11 @@ def decide(config: Config, hook: Webhook, now: dt.datetime) -> flow.Step:
     if hook.name == VOICE:
         return flow.start(config, now)
     state = flow.parse_state(config, query_params(hook.query))
-    # Without the service's own number as callerId, Twilio would show the caller's number to the
-    # hotline. Then the numbers are read out instead.
-    can_dial = hook.service_number is not None
+    # Without a number of the service's own as callerId, Twilio would show the caller's number
+    # to the hotline. Then the numbers are read out instead.
+    can_dial = hook.service_number is not None or config.directory.service.caller_id is not None
     if hook.name == DIALED:
-        return flow.dial_ended(config, state, hook.dial_status or "failed", now, can_dial=can_dial)
+        return flow.dial_ended(config, state, hook.dial_status, hook.dial_seconds, now, can_dial=can_dial)
     if hook.digits:
         return flow.key_pressed(config, state, hook.digits, now, can_dial=can_dial)
     return flow.silence(config, state, now, can_dial=can_dial)

@@ -5,14 +5,16 @@ import re
 from typing import Any
 
 from .directory import ANYONE, AUDIENCES, Directory
-from .menu import ACTION_KINDS, AGAIN, ASK, CHOICE_KEYS, GLOBAL_KEYS, SHOW_KINDS, Action, Menu, Node
-from .prompts import COMMON_PLACEHOLDERS, FLOW_PROMPTS, ONLINE_PROMPT, Prompts, Voice
+from .menu import (ACTION_KINDS, CALLER, CHOICE_KEYS, GLOBAL_KEYS, LANGUAGE_KEYS, NEXT, SHOW_KINDS,
+                   SILENCE_KINDS, Action, Menu, Node)
+from .prompts import COMMON_PLACEHOLDERS, FLOW_PROMPTS, ONLINE_PROMPT, Prompts, Voice, web_placeholder
 from .speech import WORD_KEYS, placeholders
-from .yamlfile import YamlDoc, join
+from .yamlfile import YamlDoc, among, check_text, join
 
-# Nodes the flow goes to by itself: asking who calls, nothing open, every line failed.
-REQUIRED_NODES = ("who", "closed", "unreachable")
-_NODE_KEYS = {"say", "say_when_closed", "keys", "show", "offer_language"}
+# Nodes the flow goes to by itself: nothing open, every line failed, a talk that was very short.
+REQUIRED_NODES = ("closed", "unreachable", "short_talk")
+_NODE_KEYS = {"say", "say_when_closed", "keys", "show", "offer_language", "silence"}
+_CONNECT_TARGETS = (*AUDIENCES, ANYONE, CALLER, NEXT)
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2}-[A-Z]{2}$")
 
 
@@ -34,7 +36,7 @@ def build_menu(doc: YamlDoc) -> Menu | None:
     nodes = {str(name): _node(doc, join("nodes", str(name)), str(name), raw, raw_nodes)
              for name, raw in raw_nodes.items()}
     start = data.get("start")
-    if start not in raw_nodes:
+    if not among(start, raw_nodes):
         doc.problem("start", f"{start!r} is not a node; expected one of {', '.join(map(str, raw_nodes))}")
     for name in REQUIRED_NODES:
         if name not in raw_nodes:
@@ -70,11 +72,14 @@ def _node(doc: YamlDoc, path: str, name: str, raw: Any, all_nodes: dict) -> Node
         if key in GLOBAL_KEYS:
             doc.problem(key_path, f"key {key!r} means the same everywhere (0 person, * main menu, # repeat); expected only 1-5 here")
             continue
-        if key not in CHOICE_KEYS:
-            doc.problem(key_path, f"{key!r} is not a choice key; expected one of {', '.join(CHOICE_KEYS)}")
+        if key not in (*CHOICE_KEYS, *LANGUAGE_KEYS):
+            doc.problem(key_path, f"{key!r} is not a choice key; expected one of {', '.join(CHOICE_KEYS)} "
+                                  f"(or {', '.join(LANGUAGE_KEYS)} for {{language: next}})")
             continue
         parsed = _action(doc, key_path, action, all_nodes)
-        if parsed:
+        if parsed and key in LANGUAGE_KEYS and parsed.kind != "language":
+            doc.problem(key_path, f"key {key!r} may only switch language; expected 1-5 for other choices")
+        elif parsed:
             keys[key] = parsed
     offer = raw.get("offer_language")
     if offer is not None:
@@ -82,7 +87,12 @@ def _node(doc: YamlDoc, path: str, name: str, raw: Any, all_nodes: dict) -> Node
         if offer not in keys or keys[offer].kind != "language":
             doc.problem(join(path, "offer_language"), f"{offer!r} is not a key of this node that switches language; expected one with {{language: next}}")
             offer = None
-    return Node(name, say, keys, show, offer, say_when_closed)
+    silence = raw.get("silence", "repeat")
+    if silence not in SILENCE_KINDS:
+        doc.problem(join(path, "silence"), f"{silence!r} is not what silence can do; expected "
+                                           f"{' or '.join(SILENCE_KINDS)}")
+        silence = "repeat"
+    return Node(name, say, keys, show, offer, say_when_closed, silence)
 
 
 def _prompt_keys(doc: YamlDoc, path: str, value: Any) -> tuple[str, ...]:
@@ -93,7 +103,8 @@ def _prompt_keys(doc: YamlDoc, path: str, value: Any) -> tuple[str, ...]:
 
 
 def _action(doc: YamlDoc, path: str, raw: Any, all_nodes: dict) -> Action | None:
-    if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in ACTION_KINDS:
+    if (not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in ACTION_KINDS
+            or isinstance(next(iter(raw.values())), (list, dict, type(None)))):  # a target is one word
         doc.problem(path, f"{raw!r} is not an action; expected one of {{goto: <node>}}, {{connect: <audience>}}, {{language: next}}")
         return None
     kind, target = next(iter(raw.items()))
@@ -101,9 +112,9 @@ def _action(doc: YamlDoc, path: str, raw: Any, all_nodes: dict) -> Action | None
     if kind == "goto" and target not in all_nodes:
         doc.problem(path, f"goto {target!r} is not a node; expected one of {', '.join(map(str, all_nodes))}")
         return None
-    if kind == "connect" and target not in (*AUDIENCES, ANYONE, ASK, AGAIN):
+    if kind == "connect" and target not in _CONNECT_TARGETS:
         doc.problem(path, f"connect {target!r} is not an audience; expected one of "
-                          f"{', '.join((*AUDIENCES, ANYONE, ASK, AGAIN))}")
+                          f"{', '.join(_CONNECT_TARGETS)}")
         return None
     if kind == "language" and target != "next":
         doc.problem(path, f"language {target!r} is not supported; expected next")
@@ -132,11 +143,13 @@ def build_prompts(doc: YamlDoc, lang: str) -> Prompts | None:
     if not isinstance(data, dict):
         doc.problem("", "is not a mapping; expected voice, words and prompts")
         return None
+    doc.unknown_keys("", data, ("voice", "words", "prompts", "young"))
     voice = data.get("voice")
     language = name = ""
     if not isinstance(voice, dict):
         doc.problem("voice", f"{voice!r} is not a mapping; expected {{language: de-DE, voice: Polly.Vicki-Neural}}")
     else:
+        doc.unknown_keys("voice", voice, ("language", "voice"))
         language, name = voice.get("language", ""), voice.get("voice", "")
         if not isinstance(language, str) or not _LANGUAGE_CODE.match(language):
             doc.problem("voice.language", f"{language!r} is not a language code; expected e.g. de-DE")
@@ -146,6 +159,7 @@ def build_prompts(doc: YamlDoc, lang: str) -> Prompts | None:
     if not isinstance(words, dict):
         doc.problem("words", f"{words!r} is not a mapping; expected {', '.join(WORD_KEYS)}")
         words = {}
+    doc.unknown_keys("words", words, WORD_KEYS)
     for key in WORD_KEYS:
         if key not in words:
             doc.problem("words", f"lacks {key!r}; expected all of {', '.join(WORD_KEYS)}")
@@ -153,22 +167,60 @@ def build_prompts(doc: YamlDoc, lang: str) -> Prompts | None:
         value = words.get(key)
         if key in words and (not isinstance(value, list) or len(value) != count):
             doc.problem(join("words", key), f"{value!r} is not a list of {count} names; expected {count}")
+    _word_texts(doc, words)
     texts = data.get("prompts")
     if not isinstance(texts, dict):
         doc.problem("prompts", f"{texts!r} is not a mapping; expected prompt keys mapped to sentences")
         texts = {}
+    _sentences(doc, "prompts", texts)
+    young = data.get("young", {})
+    if not isinstance(young, dict):
+        doc.problem("young", f"{young!r} is not a mapping; expected prompt keys mapped to the "
+                             "sentences said to a caller under 18")
+        young = {}
+    _sentences(doc, "young", young)
+    for key, text in young.items():
+        path = join("young", str(key))
+        if key not in texts:
+            doc.problem(path, f"{key!r} is not a prompt key; expected a key of prompts, said "
+                              "instead of it to a caller under 18")
+        elif not doc.errors and set(placeholders(text)) != set(placeholders(texts[key])):
+            doc.problem(path, f"has placeholders {sorted(set(placeholders(text)))}; expected the "
+                              f"same as prompts.{key}: {sorted(set(placeholders(texts[key])))}")
+    if doc.errors:
+        return None
+    return Prompts(lang, Voice(language, name), dict(words), _clean(texts), _clean(young))
+
+
+def _sentences(doc: YamlDoc, path: str, texts: dict) -> None:
     for key, text in texts.items():
         if not isinstance(text, str) or not text.strip():
-            doc.problem(join("prompts", str(key)), f"{text!r} is not a sentence; expected text")
+            doc.problem(join(path, str(key)), f"{text!r} is not a sentence; expected text")
             continue
         try:
             placeholders(text)
         except ValueError as exc:
-            doc.problem(join("prompts", str(key)), f"{text!r} has broken braces ({exc}); expected {{name}} placeholders")
-    if doc.errors:
-        return None
-    clean = {str(k): " ".join(str(v).split()) for k, v in texts.items()}
-    return Prompts(lang, Voice(language, name), dict(words), clean)
+            doc.problem(join(path, str(key)), f"{text!r} has broken braces ({exc}); expected {{name}} placeholders")
+
+
+def _clean(texts: dict) -> dict[str, str]:
+    """One line per sentence: YAML's folded text may carry line breaks and double spaces."""
+    return {str(k): " ".join(str(v).split()) for k, v in texts.items()}
+
+
+def _word_texts(doc: YamlDoc, words: dict) -> None:
+    """Every word is text, as speech.py formats them: each weekday and month name, and each
+    template (with whole {placeholders}, or formatting it would fail during a call)."""
+    for key, value in words.items():
+        path = join("words", str(key))
+        if key in ("weekdays", "months"):
+            for i, name in enumerate(value if isinstance(value, list) else []):
+                check_text(doc, join(path, i), name)
+        elif check_text(doc, path, value) is not None:
+            try:
+                placeholders(value)
+            except ValueError as exc:
+                doc.problem(path, f"{value!r} has broken braces ({exc}); expected {{name}} placeholders")
 
 
 def check_prompts_cover(docs: dict[str, YamlDoc], prompts: dict[str, Prompts], menu: Menu,
@@ -181,6 +233,8 @@ def check_prompts_cover(docs: dict[str, YamlDoc], prompts: dict[str, Prompts], m
     for resource in directory.resources:
         if resource.kind == "online":
             needed[ONLINE_PROMPT.format(resource=resource.id)] = frozenset()
+    common = COMMON_PLACEHOLDERS | {web_placeholder(item.id) for item in (*directory.lines, *directory.resources)
+                                    if item.web}
     first = menu.languages[0]
     for lang in menu.languages:
         if lang not in prompts:
@@ -191,9 +245,9 @@ def check_prompts_cover(docs: dict[str, YamlDoc], prompts: dict[str, Prompts], m
                 doc.problem("prompts", f"lacks {key!r}; expected a sentence for every prompt key the call uses")
                 continue
             used = set(placeholders(texts[key]))
-            unknown = used - allowed - COMMON_PLACEHOLDERS
+            unknown = used - allowed - common
             if unknown:
-                doc.problem(join("prompts", key), f"uses unknown placeholder {{{sorted(unknown)[0]}}}; expected only {{{'}, {'.join(sorted(allowed | COMMON_PLACEHOLDERS))}}}")
+                doc.problem(join("prompts", key), f"uses unknown placeholder {{{sorted(unknown)[0]}}}; expected only {{{'}, {'.join(sorted(allowed | common))}}}")
             if lang != first and first in prompts and key in prompts[first].texts:
                 theirs = set(placeholders(prompts[first].texts[key]))
                 if used != theirs:

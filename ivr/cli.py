@@ -2,11 +2,12 @@
 printing live here; the work is done by the modules it calls."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
 import sys
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import click
 
@@ -23,8 +24,7 @@ def _load(settings: Settings) -> Config:
         sys.exit(1)
 
 
-def _instant(text: str | None, settings: Settings, config: Config):
-    import datetime as dt
+def _instant(text: str | None, settings: Settings, config: Config) -> dt.datetime:
     source = text or settings.now
     if not source:
         return dt.datetime.now(dt.timezone.utc).astimezone(config.directory.timezone)
@@ -48,6 +48,13 @@ def check() -> None:
     click.echo(f"OK: {len(d.lines)} lines, {len(d.resources)} resources, {len(config.menu.nodes)} "
                f"menu nodes, languages {', '.join(config.menu.languages)} "
                f"({settings.data_dir}, {settings.prompts_dir})")
+    # The caller's time over the coming week, hour by hour, with the estimate (no engine needed)
+    from .caller_time import warnings
+    from .spoken_seconds import Estimate
+    start = _instant(None, settings, config).replace(minute=30, second=0, microsecond=0)
+    week = [start + dt.timedelta(hours=h) for h in range(7 * 24)]
+    for warning in warnings(config, Estimate(), week):
+        click.echo(f"warning: {warning}")
 
 
 @main.command()
@@ -77,19 +84,38 @@ def schedule(at_text: str | None, as_json: bool, lang: str) -> None:
 @click.option("--dev", is_flag=True, help="Allow running without TWILIO_AUTH_TOKEN (no signature checks).")
 def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     """Run the webhooks under gunicorn. The config is validated before the port opens."""
-    from .server import serve as run_server
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .logs import LogFormatError, checked_format, configure
+    from .metrics import multiprocess_dir
+    from .server import SettingError, reload_time_limit, serve as run_server
     settings = Settings.from_env()
+    try:
+        configure(checked_format(settings.log_format))
+    except LogFormatError as problem:
+        click.echo(str(problem), err=True)
+        sys.exit(2)
     if not settings.auth_token and not dev:
         click.echo("TWILIO_AUTH_TOKEN is not set: every webhook must be checked against Twilio's "
                    "signature. Set it, or pass --dev to run locally without checks.", err=True)
         sys.exit(2)
     config = _load(settings)
+    # Every setting the workers use is checked here, before the port opens, like the config.
+    if settings.now:
+        try:
+            parse_instant(settings.now, config.directory.timezone)
+        except TimeFormatError as exc:
+            click.echo(f"IVR_NOW: {exc}. Unset IVR_NOW to use the real clock.", err=True)
+            sys.exit(2)
+    try:
+        reload_limit = reload_time_limit()
+    except SettingError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
     _prepare_store()
     count = workers or int(os.environ.get("WEB_CONCURRENCY") or 2)
     if not settings.auth_token:
         logging.getLogger("ivr").warning("dev mode: signatures are not checked")
-    run_server(settings, config, host, port, count, _console_settings(dev))
+    with multiprocess_dir(enabled=settings.metrics_token is not None):
+        run_server(settings, config, host, port, count, reload_limit, console=_console_settings(dev))
 
 
 @main.command()
@@ -97,8 +123,9 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
 @click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True,
               help="Switch to this language at the first menu.")
 @click.option("--keys", help="Scripted keys, comma-separated: 1,3 ; '-' for silence; "
-                             "busy/no-answer/failed/completed answer a dial.")
-@click.option("--url", help="A running server (e.g. http://127.0.0.1:5000) instead of in-process.")
+                             "busy/no-answer/failed/completed answer a dial (completed:12 = a 12-second talk).")
+@click.option("--url", help="A running server (e.g. http://127.0.0.1:5000, or with its path: "
+                           "http://127.0.0.1:5000/helpline) instead of in-process.")
 def call(at_text: str | None, lang: str, keys: str | None, url: str | None) -> None:
     """A call in the terminal, through the real webhooks."""
     from .terminal_call import FlaskTransport, HttpTransport, run_call
@@ -115,9 +142,9 @@ def call(at_text: str | None, lang: str, keys: str | None, url: str | None) -> N
         transport = FlaskTransport(app.test_client(), settings.auth_token)
     script = [k.strip() for k in keys.split(",")] if keys is not None else None
     if lang != "de":
-        script = ["4", *(script or [])] if script is not None else None
+        script = ["9", *(script or [])] if script is not None else None
         if script is None:
-            click.echo("(press 4 at the main menu for English)")
+            click.echo("(press 9 at the main menu for English)")
     run_call(transport, _keys(script), click.echo)
 
 
@@ -127,7 +154,7 @@ def _keys(script: list[str] | None) -> Iterator[str]:
         return
     while True:
         try:
-            text = input("key (0-9 * #, Enter = silence, q = hang up; at a dial: completed/busy/no-answer/failed)> ")
+            text = input("key (0-9 * #, Enter = silence, q = hang up; at a dial: completed[:seconds]/busy/no-answer/failed)> ")
         except EOFError:
             return
         if text.strip().lower() == "q":
@@ -140,6 +167,139 @@ def fallback_twiml() -> None:
     """Print the static TwiML for Twilio's Fallback URL."""
     from .twiml import Renderer
     click.echo(Renderer(_load(Settings.from_env())).fallback())
+
+
+@main.command("caller-time")
+@click.option("--at", "at_text", metavar="T", help="ISO 8601 time (default: now, or IVR_NOW).")
+@click.option("--lang", type=click.Choice(["all", "de", "en"]), default="all", show_default=True)
+@click.option("--engine", type=click.Choice(["auto", "espeak", "estimate"]), default="auto", show_default=True,
+              help="espeak-ng (the reference) or the estimate calibrated against it; auto: espeak-ng "
+                   "when installed.")
+@click.option("--answers", is_flag=True, help="Also list every answer within two keys, each <Say> timed.")
+def caller_time(at_text: str | None, lang: str, engine: str, answers: bool) -> None:
+    """What a caller hears before a person, in spoken seconds, against the call's goals."""
+    from . import espeak
+    from .caller_time import CallerTime, format_measures, format_walk
+    from .spoken_seconds import Estimate, Timer
+    settings = Settings.from_env()
+    config = _load(settings)
+    at = _instant(at_text, settings, config)
+    if engine == "espeak" and not espeak.available():
+        click.echo("espeak-ng is not installed (Debian: apt-get install espeak-ng); "
+                   "use --engine estimate", err=True)
+        sys.exit(2)
+    use_espeak = engine == "espeak" or (engine == "auto" and espeak.available())
+    timer: Timer = espeak.Espeak() if use_espeak else Estimate()
+    walker = CallerTime(config, timer)
+    languages = config.menu.languages if lang == "all" else (lang,)
+    measures = [walker.measure(code, at) for code in languages]
+    click.echo(f"caller time at {at:%a %Y-%m-%d %H:%M %Z}, spoken by "
+               f"{'espeak-ng -s 150' if use_espeak else 'the estimate (no espeak-ng)'}")
+    click.echo(format_measures(measures))
+    if answers:
+        for code in languages:
+            click.echo(f"\n== {code}: every answer within two keys ==")
+            click.echo(format_walk(walker.walk(code, at)))
+    sys.exit(1 if any(m.missed() for m in measures) else 0)
+
+
+# -- ivr twilio: the number's settings ---------------------------------------------------------
+
+if TYPE_CHECKING:  # imported where used: the other commands need no HTTP client
+    from .twilio_api import ApiAccess, NumberApi
+    from .twilio_number import Expected
+
+
+def _e164(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    import re
+    if not re.fullmatch(r"\+[1-9][0-9]{6,14}", value):
+        raise click.BadParameter(f"{value!r} is not an E.164 number; expected e.g. +4930123456")
+    return value
+
+
+_number_option = click.option("--number", required=True, callback=_e164, metavar="+49...",
+                              help="The service's Twilio number, E.164.")
+_timeout_option = click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0,
+                               show_default=True, help="Seconds to wait for each request.")
+
+
+@main.group()
+def twilio() -> None:
+    """The Twilio number: check its settings, or set them up for this service.
+
+    Credentials: TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or with TWILIO_API_KEY and
+    TWILIO_API_SECRET. The expected URLs are IVR_PUBLIC_URL + /voice and /fallback."""
+
+
+def _twilio_start(settings: Settings, timeout: float) -> tuple[Expected, ApiAccess, NumberApi]:
+    """The expected URLs and a client, or a one-line message and exit 1."""
+    from urllib.parse import urlsplit
+    from .twilio_api import ApiAccess, ApiError, NumberApi
+    from .twilio_number import Expected
+    public = urlsplit(settings.public_url or "")
+    if public.scheme not in ("http", "https") or not public.hostname:
+        click.echo(f"IVR_PUBLIC_URL={settings.public_url or ''!r}: expected the service's public "
+                   "base URL, e.g. https://helpline.example.org", err=True)
+        sys.exit(1)
+    try:
+        access = ApiAccess.from_env()
+    except ApiError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    return Expected.under(settings.public_url or ""), access, NumberApi(access, timeout)
+
+
+@twilio.command("check")
+@_number_option
+@_timeout_option
+def twilio_check(number: str, timeout: float) -> None:
+    """Report, one line each, what is right and wrong with the number. Exit 1 if anything is."""
+    from .twilio_api import ApiError, check as check_number
+    from .twilio_number import WRONG
+    settings = Settings.from_env()
+    hotlines = [(line.id, line.phone) for line in _load(settings).directory.lines]
+    expected, access, api = _twilio_start(settings, timeout)
+    try:
+        findings = check_number(api, number, expected, hotlines, access.auth_token, timeout)
+    except ApiError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    for finding in findings:
+        click.echo(finding.line())
+    wrong = sum(finding.status == WRONG for finding in findings)
+    click.echo(f"{number}: {wrong} to fix" if wrong else f"{number}: all right")
+    sys.exit(1 if wrong else 0)
+
+
+@twilio.command("setup")
+@_number_option
+@_timeout_option
+@click.option("--apply", "apply_changes", is_flag=True, help="Make the changes (default: only show them).")
+def twilio_setup(number: str, timeout: float, apply_changes: bool) -> None:
+    """Show what the number needs so that its calls reach this service; --apply sets it."""
+    from .twilio_api import ApiError
+    from .twilio_number import changes
+    expected, _access, api = _twilio_start(Settings.from_env(), timeout)
+    try:
+        current = api.number(number)
+        todo = changes(current, expected)
+        for change in todo:
+            click.echo(f"  {change.line()}")
+        if not todo:
+            click.echo(f"{number}: nothing to change")
+            return
+        if not apply_changes:
+            click.echo(f"{number}: {len(todo)} changes shown, none made; run again with --apply "
+                       "to make them")
+            return
+        left = changes(api.update(current, todo), expected)
+    except ApiError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    if left:
+        click.echo(f"{number}: Twilio did not take {', '.join(c.label for c in left)}", err=True)
+        sys.exit(1)
+    click.echo(f"{number}: {len(todo)} changes made")
 
 
 def _prepare_store() -> None:

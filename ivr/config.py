@@ -29,6 +29,8 @@ class Settings:
     # TWILIO_WEBHOOK_SHARED_KEY: the secret of a Twilio SharedKey, for webhooks that a Webhook
     # Rule signs with it (they carry X-Twilio-Webhooks-Signature-Settings) instead of the token
     shared_key: str | None = None
+    metrics_token: str | None = None  # IVR_METRICS_TOKEN: GET /metrics is off without it
+    log_format: str = "text"  # IVR_LOG_FORMAT: text or json (ivr/logs.py checks it)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -40,6 +42,8 @@ class Settings:
             public_url=(env.get("IVR_PUBLIC_URL") or "").rstrip("/") or None,
             now=env.get("IVR_NOW") or None,
             shared_key=env.get("TWILIO_WEBHOOK_SHARED_KEY") or None,
+            metrics_token=env.get("IVR_METRICS_TOKEN") or None,
+            log_format=(env.get("IVR_LOG_FORMAT") or "text").strip().lower(),
         )
 
 

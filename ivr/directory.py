@@ -83,6 +83,22 @@ class Resource:
     source: str = ""
 
 
+SHORT_TALK_SECONDS = 30  # a "completed" dial shorter than this may have been a voicemail
+
+
+@dataclass(frozen=True)
+class ServiceNumber:
+    """The number callers dial, as the operator describes it."""
+
+    # True only when calling it costs the caller nothing (a German 0800 number): only then does
+    # the greeting say "kostenlos"; a promise the service cannot keep is never spoken
+    free_to_call: bool = False
+    # Shown to the hotlines instead of the number the caller dialled (the call's To): a number
+    # the Twilio account owns. None: the dialled number. Never the caller's.
+    caller_id: str | None = None
+    short_talk_seconds: int = SHORT_TALK_SECONDS
+
+
 @dataclass(frozen=True)
 class Directory:
     timezone: ZoneInfo
@@ -90,6 +106,7 @@ class Directory:
     best_fit: Mapping[str, tuple[str, ...]]  # audience (or "anyone") -> line ids, best first
     resources: tuple[Resource, ...] = ()
     by_id: Mapping[str, Line] = field(default_factory=dict)
+    service: ServiceNumber = ServiceNumber()
 
     def line(self, line_id: str) -> Line:
         return self.by_id[line_id]

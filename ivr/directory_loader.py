@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 
 from .directory import (
+    SHORT_TALK_SECONDS,
     ANYONE,
     AUDIENCES,
     Closure,
@@ -18,9 +19,11 @@ from .directory import (
     Interval,
     Line,
     Resource,
+    ServiceNumber,
 )
 from .hours import HoursError, parse_days, parse_interval
 from .yamlfile import YamlDoc, join
+from .yamlfile import check_text as _text, describe as _kind, is_not as _not
 
 LANGUAGES_REQUIRED = ("de", "en")
 RESOURCE_KINDS = ("online", "removal", "reporting", "emergency")
@@ -32,7 +35,8 @@ _LINE_KEYS = {
     "anonymous", "web", "email", "source",
 }
 _RESOURCE_KEYS = {"id", "kind", "name", "serves", "web", "phone", "source"}
-_TOP_KEYS = {"timezone", "public_holidays", "best_fit", "lines", "resources"}
+_TOP_KEYS = {"timezone", "public_holidays", "service", "best_fit", "lines", "resources"}
+_SERVICE_KEYS = {"free_to_call", "caller_id", "short_talk_seconds"}
 
 
 
@@ -53,49 +57,51 @@ def build_directory(doc: YamlDoc) -> Directory | None:
     lines = _lines(doc, data.get("lines"), zone, country)
     best_fit = _best_fit(doc, data.get("best_fit"), lines)
     resources = _resources(doc, data.get("resources", []))
+    service = _service(doc, data.get("service"))
     if doc.errors:
         return None
     by_id = {line.id: line for line in lines}
-    return Directory(zone, tuple(lines), best_fit, tuple(resources), by_id)
+    return Directory(zone, tuple(lines), best_fit, tuple(resources), by_id, service)
+
+
+def _service(doc: YamlDoc, value: Any) -> ServiceNumber:
+    if value is None:
+        return ServiceNumber()
+    if not isinstance(value, dict):
+        doc.problem("service", f"holds {_kind(value)}; expected a mapping with {', '.join(sorted(_SERVICE_KEYS))}")
+        return ServiceNumber()
+    doc.unknown_keys("service", value, _SERVICE_KEYS)
+    caller_id = value.get("caller_id")
+    if caller_id is not None and (not isinstance(caller_id, str) or not _E164.match(caller_id)):
+        doc.problem("service.caller_id", f"{caller_id!r} is not a phone number in E.164; expected "
+                                         "a number the Twilio account owns, e.g. \"+4930901820123\", or nothing")
+        caller_id = None
+    seconds = value.get("short_talk_seconds", SHORT_TALK_SECONDS)
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 <= seconds <= 600:
+        doc.problem("service.short_talk_seconds", f"{seconds!r} is not a number of seconds; expected "
+                                                  "a whole number from 0 to 600, e.g. 30")
+        seconds = SHORT_TALK_SECONDS
+    free = _flag(doc, "service.free_to_call", value.get("free_to_call"), False)
+    return ServiceNumber(bool(free), caller_id, seconds)
 
 
 # -- small checks ---------------------------------------------------------------------------
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    return {dict: "a mapping", list: "a list", str: "text", bool: "yes/no", int: "a number",
-            float: "a number"}.get(type(value), type(value).__name__)
-
-
-def _not(value: Any, what: str) -> str:
-    """The start of a message about a bad value; a key left out reads "is missing", not "None"."""
-    return "is missing" if value is None else f"{value!r} is not {what}"
-
-
-def _text(doc: YamlDoc, path: str, value: Any, *, required: bool = True) -> str | None:
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        doc.problem(path, f"{_not(value, 'text')}; expected a non-empty string")
-        return None
-    return value.strip()
-
 
 def _flag(doc: YamlDoc, path: str, value: Any, default: bool | None) -> bool | None:
     if value is None:
         return default
     if not isinstance(value, bool):
-        doc.problem(path, f"{value!r} is not yes/no; expected true or false")
+        doc.problem(path, f"{_not(value, 'yes/no')}; expected true or false")
         return default
     return value
 
 
 def _zone(doc: YamlDoc, path: str, value: Any) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(value) if isinstance(value, str) else None
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "Europe"
-        pass
+    if isinstance(value, str):  # anything else is a problem too, not a silent fall-back
+        try:
+            return ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "Europe"
+            pass
     doc.problem(path, f"{_not(value, 'a time zone')}; expected an IANA name like \"Europe/Berlin\"")
     return None
 
@@ -282,8 +288,8 @@ def _lines(doc: YamlDoc, value: Any, zone: ZoneInfo, country: str) -> list[Line]
             doc.problem(join(p, "holiday_subdivision"),
                         f"{subdivision!r} is not a subdivision of {country}; expected one of {', '.join(subdivisions)}")
             subdivision = None
-        languages = [lang for lang in _list(doc, join(p, "languages"), item.get("languages"), "languages")
-                     if _text(doc, join(p, "languages"), lang)]
+        languages = [lang for n, lang in enumerate(_list(doc, join(p, "languages"), item.get("languages"), "languages"))
+                     if _text(doc, join(join(p, "languages"), n), lang)]
         line = Line(
             id=line_id or f"#{i}",
             name=_names(doc, join(p, "name"), item.get("name")),

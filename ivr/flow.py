@@ -10,22 +10,26 @@ from typing import Mapping, Union
 
 from .directory import ANYONE, AUDIENCES, Line
 from .loading import Config
-from .menu import AGAIN, ASK, KEY_MAIN, KEY_PERSON, KEY_REPEAT, Node
+from .menu import CALLER, KEY_MAIN, KEY_PERSON, KEY_REPEAT, NEXT, SILENCE_CONNECT, Node
 from .schedule import current_period, next_opening
 from .speech import Clock, Key, Moment, Phone, Text, Value, WeeklyHours, moment
 
 MAX_TRIES = 3  # unknown keys in a row before the call moves on by itself (never loop for ever)
 DIAL_TIMEOUT = 22  # seconds a hotline may ring before the next one is tried
 MAX_TRIED = 10  # bound on the lines remembered in the URL
-DIAL_RETRY = ("busy", "no-answer", "failed", "canceled")
-WHO_NODE, CLOSED_NODE, UNREACHABLE_NODE = "who", "closed", "unreachable"
+# The only statuses that mean somebody talked. Everything else Twilio may report (busy,
+# no-answer, failed, canceled), and anything unexpected (mis-cased, empty, new), tries on.
+TALKED = ("completed", "answered")
+CLOSED_NODE, UNREACHABLE_NODE, SHORT_TALK_NODE = "closed", "unreachable", "short_talk"
+YOUNG = "young_person"  # said they are under 18: spoken to with "du" from then on
+FREE_PROMPT = "service.free"  # said only when calling the service costs nothing
 
 
 @dataclass(frozen=True)
 class CallState:
     node: str
     lang: str
-    audience: str = ANYONE  # who is calling, once asked; "anyone" until then
+    audience: str = ANYONE  # who is calling, as the caller's key said; "anyone" until then
     tries: int = 0  # silences and unknown keys in a row at this node
     tried: tuple[str, ...] = ()  # lines already dialled in this attempt to connect
 
@@ -63,6 +67,7 @@ class Step:
     lang: str
     say: tuple[Say, ...]  # read before `then`, not interruptible
     then: Union[Gather, Dial, Hangup]
+    young: bool = False  # the caller said they are under 18: their sentences, with "du"
 
 
 # -- events -------------------------------------------------------------------------------
@@ -77,8 +82,8 @@ def key_pressed(config: Config, state: CallState, key: str, now: dt.datetime, *,
                 can_dial: bool = True) -> Step:
     """One key at a menu node. `can_dial` is False when the call's own number is unknown:
     dialling then would show the caller's number to the hotline, so numbers are read instead."""
-    if key == KEY_PERSON:
-        return _connect(config, replace(state, audience=ANYONE, tried=()), now, can_dial=can_dial)
+    if key == KEY_PERSON:  # a person now, the best line for the caller as known so far
+        return _connect(config, replace(state, tried=(), tries=0), now, can_dial=can_dial)
     if key == KEY_MAIN:
         return _menu_step(config, CallState(config.menu.start, state.lang, state.audience), now)
     if key == KEY_REPEAT:
@@ -91,33 +96,45 @@ def key_pressed(config: Config, state: CallState, key: str, now: dt.datetime, *,
     if action.kind == "language":
         lang = config.menu.next_language(state.lang)
         return _menu_step(config, CallState(config.menu.start, lang, state.audience), now, greet=True)
-    audience = action.target
-    if audience == ASK and state.audience == ANYONE:  # not asked yet: one short question first
-        return _menu_step(config, CallState(WHO_NODE, state.lang), now)
-    if audience in (ASK, AGAIN):  # the caller as known so far ("anyone" after 0)
-        audience = state.audience
+    if action.target == NEXT:  # the same caller, the lines not dialled yet in this attempt
+        return _connect(config, replace(state, tries=0), now, can_dial=can_dial)
+    audience = state.audience if action.target == CALLER else action.target
     return _connect(config, replace(state, audience=audience, tried=(), tries=0), now,
                     can_dial=can_dial)
 
 
 def silence(config: Config, state: CallState, now: dt.datetime, *, can_dial: bool = True) -> Step:
-    """No key: repeat the node once; silence again: move on for the caller."""
-    if state.tries >= 1:
+    """No key: move on for the caller, at once where the node says so (the main menu: a person
+    within 40 s), elsewhere after playing the node once more."""
+    if state.tries >= 1 or config.menu.node(state.node).silence == SILENCE_CONNECT:
         return _give_up(config, state, now, can_dial=can_dial)
     return _menu_step(config, replace(state, tries=state.tries + 1), now)
 
 
-def dial_ended(config: Config, state: CallState, status: str, now: dt.datetime, *,
-               can_dial: bool = True) -> Step:
-    """Twilio reports how the Dial ended: a talk ended politely, anything else tries on."""
-    if status not in DIAL_RETRY:  # completed, answered: the caller spoke with someone
-        return Step(state.lang, (Say("connect.done"),), Hangup())
+def dial_ended(config: Config, state: CallState, status: str, seconds: int | None,
+               now: dt.datetime, *, can_dial: bool = True) -> Step:
+    """Twilio reports how the Dial ended. A talk of some length ends politely. A short
+    "completed" may have been a voicemail or a closed-line announcement: the caller is offered
+    the next line and the numbers. Anything else tries the next line."""
+    if status in TALKED:
+        if seconds is not None and seconds >= config.directory.service.short_talk_seconds:
+            return _step(state, (Say("connect.done"),), Hangup())
+        return _menu_step(config, replace(state, node=SHORT_TALK_NODE, tries=0), now)
     reason = Say({"busy": "connect.busy", "no-answer": "connect.no_answer"}.get(status, "connect.failed"))
     step = _connect(config, state, now, can_dial=can_dial)
     return replace(step, say=(reason, *step.say))
 
 
 # -- deciding -------------------------------------------------------------------------------
+
+def _step(state: CallState, say: tuple[Say, ...], then: Union[Gather, Dial, Hangup]) -> Step:
+    return Step(state.lang, say, then, young=state.audience == YOUNG)
+
+
+def _farewell(state: CallState) -> Step:
+    """The end of a call without a talk: the emergency numbers once more, then goodbye."""
+    return _step(state, (Say("emergency"), Say("goodbye")), Hangup())
+
 
 def _unknown_key(config: Config, state: CallState, key: str, now: dt.datetime, *,
                  can_dial: bool) -> Step:
@@ -130,23 +147,28 @@ def _unknown_key(config: Config, state: CallState, key: str, now: dt.datetime, *
     return replace(step, then=replace(step.then, say=(notice, *step.then.say)))
 
 
+_ENDS = (CLOSED_NODE, UNREACHABLE_NODE, SHORT_TALK_NODE)  # what helps was just read out there
+
+
 def _give_up(config: Config, state: CallState, now: dt.datetime, *, can_dial: bool) -> Step:
-    """After silence or unknown keys: connect for the caller, or, where that was already
-    offered, the numbers and a kind goodbye. Never another loop."""
-    if state.node in (CLOSED_NODE, UNREACHABLE_NODE) and _as_now(config, state, now) == state:
-        return Step(state.lang, (Say("goodbye"),), Hangup())  # what helps was just read out
+    """After silence or unknown keys: connect for the caller, or, where the numbers were just
+    read out, a kind goodbye. Never another loop."""
+    if state.node in _ENDS and _as_now(config, state, now).node == state.node:
+        return _farewell(state)
     # Elsewhere, or at the closed menu when a line has opened since: connect for the caller.
     return _connect(config, replace(state, tries=0), now, final=True, can_dial=can_dial)
 
 
 def _as_now(config: Config, state: CallState, now: dt.datetime) -> CallState:
-    """The closed and unreachable menus describe the moment they were reached, and a call can
-    outlive it: a line opens while the caller listens, or the last one closes. Pick the one that
-    is true now."""
-    if state.node not in (CLOSED_NODE, UNREACHABLE_NODE):
+    """The closed, unreachable and short-talk menus describe the moment they were reached, and
+    a call can outlive it: a line opens while the caller listens, or the last one closes. Pick
+    the one that is true now."""
+    if state.node not in _ENDS:
         return state
-    node = UNREACHABLE_NODE if config.index.open_lines(now, state.audience) else CLOSED_NODE
-    return replace(state, node=node)
+    open_now = bool(config.index.open_lines(now, state.audience))
+    if state.node == SHORT_TALK_NODE:
+        return state if open_now else replace(state, node=CLOSED_NODE, tried=())
+    return replace(state, node=UNREACHABLE_NODE if open_now else CLOSED_NODE)
 
 
 def _connect(config: Config, state: CallState, now: dt.datetime, *, final: bool = False,
@@ -157,16 +179,16 @@ def _connect(config: Config, state: CallState, now: dt.datetime, *, final: bool 
     if untried and can_dial:
         line = untried[0]
         tried = (*state.tried, line.id)[-MAX_TRIED:]
-        say = (Say("connect.next"),) if state.tried else ()
-        say += (Say("connect.now", (("name", Text(line.name[state.lang])),)),)
-        return Step(state.lang, say, Dial(line.id, line.phone, replace(state, tried=tried, tries=0)))
+        say = Say("connect.next" if state.tried else "connect.now")
+        return _step(state, (say,), Dial(line.id, line.phone, replace(state, tried=tried, tries=0)))
     node = UNREACHABLE_NODE if open_lines else CLOSED_NODE
     target = CallState(node, state.lang, state.audience)
     if final:  # the caller has not answered: what helps, then goodbye
         say = _show(config, config.menu.node(node), target, now)
         if node == CLOSED_NODE:
             say += _numbers_for_later(config, target)
-        return Step(state.lang, (*say, Say("goodbye")), Hangup())
+        farewell = _farewell(target)
+        return replace(farewell, say=(*say, *farewell.say))
     return _menu_step(config, target, now)
 
 
@@ -174,15 +196,25 @@ def _menu_step(config: Config, state: CallState, now: dt.datetime, *, greet: boo
     state = _as_now(config, state, now)
     node = config.menu.node(state.node)
     nothing_open = not config.index.open_lines(now, state.audience)
-    say: list[Say] = [Say("greeting")] if greet else []
+    say: list[Say] = []
+    if greet:  # the line's name, then at once the offer of the other language (within 8 s)
+        say.append(Say("greeting"))
+        say.extend(_language_offer(config, node, state))
     say.extend(_show(config, node, state, now))
-    say.extend(Say(key) for key in node.prompts(nothing_open))
-    if node.offer_language:
-        other = config.menu.next_language(state.lang)
-        say.append(Say("language.offer", (("key", Key(node.offer_language)),), lang=other))
+    free = config.directory.service.free_to_call
+    say.extend(Say(key) for key in node.prompts(nothing_open) if free or key != FREE_PROMPT)
+    if not greet:
+        say.extend(_language_offer(config, node, state))
     if state.node != config.menu.start:
         say.append(Say("keys.common_closed" if nothing_open else "keys.common"))
-    return Step(state.lang, (), Gather(tuple(say), state))
+    return _step(state, (), Gather(tuple(say), state))
+
+
+def _language_offer(config: Config, node: Node, state: CallState) -> tuple[Say, ...]:
+    if not node.offer_language:
+        return ()
+    other = config.menu.next_language(state.lang)
+    return (Say("language.offer", (("key", Key(node.offer_language)),), lang=other),)
 
 
 def _show(config: Config, node: Node, state: CallState, now: dt.datetime) -> tuple[Say, ...]:
@@ -191,9 +223,9 @@ def _show(config: Config, node: Node, state: CallState, now: dt.datetime) -> tup
         return _hotlines(config, state.lang, now)
     if node.show == "closed":
         return _closed(config, state, now)
-    if node.show == "unreachable":
+    if node.show in ("unreachable", "short_talk"):
         lines = config.index.open_lines(now, state.audience)
-        return (Say("unreachable.intro"),
+        return (Say(f"{node.show}.intro"),
                 *(Say("unreachable.line", _name_number(line, state.lang)) for line in lines))
     return ()
 

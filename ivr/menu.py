@@ -9,12 +9,17 @@ KEY_PERSON = "0"
 KEY_MAIN = "*"
 KEY_REPEAT = "#"
 GLOBAL_KEYS = (KEY_PERSON, KEY_MAIN, KEY_REPEAT)
-CHOICE_KEYS = ("1", "2", "3", "4", "5")
+CHOICE_KEYS = ("1", "2", "3", "4", "5")  # the current menu's choices
+LANGUAGE_KEYS = ("6", "7", "8", "9")  # free for the language switch, far from the choices
 
 ACTION_KINDS = ("goto", "connect", "language")
-SHOW_KINDS = ("hotlines", "closed", "unreachable")
-ASK = "ask"  # connect: ask -> the node that asks who is calling, unless that is known
-AGAIN = "again"  # connect: again -> try once more for the same caller, never a question first
+SHOW_KINDS = ("hotlines", "closed", "unreachable", "short_talk")
+# connect targets besides the audiences (never a question before a person, rule 4):
+CALLER = "caller"  # whoever the caller said they are so far ("anyone" if not said), all lines anew
+NEXT = "next"  # the same caller, skipping the lines already dialled in this attempt
+# What silence does at a node: repeat it once and then move on, or move on at once
+SILENCE_REPEAT, SILENCE_CONNECT = "repeat", "connect"
+SILENCE_KINDS = (SILENCE_REPEAT, SILENCE_CONNECT)
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,9 @@ class Node:
     # said instead of `say` while no line is open for the caller: never promise a connection
     # that cannot happen ("press 1 to be connected" at night)
     say_when_closed: tuple[str, ...] = ()
+    # connect: after one full play with no key, connect (the main menu: a silent caller reaches
+    # a person within 40 s); repeat: play it once more first
+    silence: str = SILENCE_REPEAT
 
     def prompts(self, nothing_open: bool) -> tuple[str, ...]:
         return self.say_when_closed if nothing_open and self.say_when_closed else self.say

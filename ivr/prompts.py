@@ -1,16 +1,26 @@
 """Every sentence per language, and the keys and placeholders the call flow relies on."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
-# Placeholders every prompt may use: the emergency numbers, read digit by digit.
+# Placeholders every prompt may use: the emergency numbers, read digit by digit, and the web
+# address of every line and resource that has one, as people say it ({web_juuuport}).
 COMMON_PLACEHOLDERS = frozenset({"police", "emergency"})
+
+
+def web_placeholder(item_id: str) -> str:
+    """The placeholder for the web address of a line or resource: web_ and its id, - as _."""
+    return "web_" + item_id.replace("-", "_")
+
 
 # Prompts the flow says by itself (menu nodes name the others), with the placeholders it fills.
 FLOW_PROMPTS: Mapping[str, frozenset[str]] = {
     "greeting": frozenset(),
     "language.offer": frozenset({"key"}),
+    "emergency": frozenset(),  # 110/112: in the first sentences and before every goodbye
+    "service.free": frozenset(),  # said only when the directory says the call is free
+    "service.anonymous": frozenset(),
     "keys.common": frozenset(),
     "keys.common_closed": frozenset(),  # the same, without "0 connects you", when nothing is open
     "key.unknown": frozenset({"key"}),
@@ -31,10 +41,10 @@ FLOW_PROMPTS: Mapping[str, frozenset[str]] = {
     "closed.line": frozenset({"name", "number", "hours"}),
     "unreachable.intro": frozenset(),
     "unreachable.line": frozenset({"name", "number"}),
+    "short_talk.intro": frozenset(),
     "goodbye": frozenset(),
     "error.apology": frozenset(),
     "error.line": frozenset({"name", "number", "hours"}),
-    "error.emergency": frozenset(),
 }
 ONLINE_PROMPT = "closed.online.{resource}"  # one per online resource, said when nothing is open
 
@@ -51,6 +61,11 @@ class Prompts:
     voice: Voice
     words: Mapping[str, object]
     texts: Mapping[str, str]
+    # For a caller who said they are under 18: German speaks with "du" to them, and a sentence may
+    # add what matters for the young. Keys not listed here are said as in `texts`.
+    young: Mapping[str, str] = field(default_factory=dict)
 
-    def text(self, key: str) -> str:
+    def text(self, key: str, young: bool = False) -> str:
+        if young:
+            return self.young.get(key) or self.texts[key]
         return self.texts[key]

@@ -60,11 +60,17 @@ class Text:
     text: str
 
 
-Value = Union[Phone, Clock, Moment, WeeklyHours, Key, Text]
+@dataclass(frozen=True)
+class Web:
+    address: str  # as printed, e.g. www.aktiv-gegen-digitale-gewalt.de/de/
+
+
+Value = Union[Phone, Clock, Moment, WeeklyHours, Key, Text, Web]
 
 WORD_KEYS = (
     "weekdays", "months", "today", "tomorrow", "weekday", "date", "time_full_hour",
     "time_minutes", "hours_range", "days_range", "list_and", "key_star", "key_hash",
+    "web_dot", "web_hyphen", "web_hyphens", "key_named",
 )
 
 
@@ -113,9 +119,28 @@ def as_text(value: Value, words: Mapping[str, object]) -> str:
         return weekly_text(value.weekly, words)
     if isinstance(value, Key):
         return {"*": str(words["key_star"]), "#": str(words["key_hash"])}.get(value.key, value.key)
+    if isinstance(value, Web):
+        return web_text(value.address, words)
     if isinstance(value, Phone):  # only where digits cannot be marked up (plain text output)
         return value.spoken
     raise TypeError(f"cannot speak {value!r}")
+
+
+def web_text(address: str, words: Mapping[str, object]) -> str:
+    """A web address as people say it: no "www", no path, dashes named once, never "minus":
+    "aktiv gegen digitale gewalt, mit Bindestrichen, Punkt de"."""
+    host = address.split("://", 1)[-1].split("/", 1)[0]
+    if host.lower().startswith("www."):
+        host = host[4:]
+    spoken = []
+    for label in host.split("."):
+        parts = label.split("-")
+        if len(parts) > 1:
+            hyphens = words["web_hyphen"] if len(parts) == 2 else words["web_hyphens"]
+            spoken.append(f"{' '.join(parts)}, {hyphens},")
+        else:
+            spoken.append(label)
+    return f" {words['web_dot']} ".join(spoken)
 
 
 def clock_text(clock: Clock, words: Mapping[str, object]) -> str:

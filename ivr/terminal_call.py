@@ -10,14 +10,15 @@ from typing import Callable, Iterator, Protocol
 
 from twilio.request_validator import RequestValidator
 
-DIAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
 SILENCE = ("", "-", "silence")
 SERVICE_NUMBER = "+490000000000"  # what the call pretends was dialled (the `To`); obviously fake
 MAX_TURNS = 200
 
 
 class Transport(Protocol):
-    def post(self, url: str, form: dict[str, str]) -> str: ...
+    base: str  # the service's root URL, ending in "/": the call starts at base + "voice"
+
+    def post(self, url: str, form: dict[str, str]) -> str: ...  # url: absolute
 
 
 @dataclass
@@ -26,23 +27,28 @@ class FlaskTransport:
 
     client: object
     token: str | None = None
-    base: str = "http://localhost"
+    base: str = "http://localhost/"
 
     def post(self, url: str, form: dict[str, str]) -> str:
-        headers = _signature(self.token, self.base + url, form)
+        headers = _signature(self.token, url, form)
         response = self.client.post(url, data=form, headers=headers)  # type: ignore[attr-defined]
         return response.get_data(as_text=True)
 
 
 @dataclass
 class HttpTransport:
+    """Posts to a running server; `base` may carry a path (http://host:port/helpline)."""
+
     base: str
     token: str | None = None
 
+    def __post_init__(self) -> None:
+        # without the trailing "/", "voice" would replace the prefix's last segment
+        self.base = self.base if self.base.endswith("/") else self.base + "/"
+
     def post(self, url: str, form: dict[str, str]) -> str:
-        full = urllib.parse.urljoin(self.base, url)
         data = urllib.parse.urlencode(form).encode()
-        request = urllib.request.Request(full, data=data, headers=_signature(self.token, full, form))
+        request = urllib.request.Request(url, data=data, headers=_signature(self.token, url, form))
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.read().decode()
 
@@ -99,16 +105,33 @@ def say_text(element: ET.Element) -> str:
     return " ".join("".join(parts).split())
 
 
+TALK_SECONDS = 240  # "completed" alone: a talk of four minutes
+
+
+def _dial_result(answer: str) -> tuple[str, int]:
+    """"busy" -> (busy, 0); "completed" -> a four-minute talk; "completed:12" -> a talk of
+    12 seconds (maybe a voicemail); anything else ("BUSY", "weird", "") is sent as typed, to
+    see what the service makes of a status it does not know; empty means "completed"."""
+    status, _, seconds = answer.partition(":")
+    status = status or "completed"
+    if seconds.isdigit():
+        return status, int(seconds)
+    return status, TALK_SECONDS if status == "completed" else 0
+
+
 def run_call(transport: Transport, keys: Iterator[str], out: Callable[[str], None],
              to: str = SERVICE_NUMBER) -> list[Turn]:
     """Walk one call. `keys` yields a key (or "" for silence) at each menu and a dial status
-    at each dial; the call ends at a hang-up or when `keys` runs out."""
+    at each dial; the call ends at a hang-up or when `keys` runs out. Each URL in the TwiML is
+    resolved against the URL just requested, as Twilio does."""
     form = {"To": to, "CallStatus": "in-progress", "Direction": "inbound"}
     turns: list[Turn] = []
-    url: str | None = "/voice"
+    url: str | None = "voice"
+    requested = transport.base
     data = dict(form)
     while url and len(turns) < MAX_TURNS:
-        turn = parse_turn(transport.post(url, data))
+        requested = urllib.parse.urljoin(requested, url)
+        turn = parse_turn(transport.post(requested, data))
         turns.append(turn)
         for lang, text in turn.said:
             out(f"[{lang}] {text}")
@@ -120,9 +143,9 @@ def run_call(transport: Transport, keys: Iterator[str], out: Callable[[str], Non
             status = next(keys, None)
             if status is None:
                 break
-            status = status if status in DIAL_STATUSES else "completed"
-            out(f"(the dial ended: {status})")
-            url, data = turn.dial_url, {**form, "DialCallStatus": status}
+            status, seconds = _dial_result(status)
+            out(f"(the dial ended: {status} after {seconds} s)")
+            url, data = turn.dial_url, {**form, "DialCallStatus": status, "DialCallDuration": str(seconds)}
             continue
         if turn.gather_url:
             key = next(keys, None)

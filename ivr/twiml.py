@@ -16,17 +16,23 @@ from twilio.twiml.voice_response import VoiceResponse
 from .directory import ANYONE
 from .flow import CallState, Dial, Gather, Hangup, Say, Step, state_params
 from .loading import Config
-from .speech import Digits, Phone, Text, Value, WeeklyHours, fill, plain
+from .prompts import web_placeholder
+from .speech import Digits, Phone, Piece, Text, Value, Web, WeeklyHours, fill, plain
 
+# The webhooks' routes. They sit side by side under the service's root (ivr/web.py), so the
+# TwiML names them relative to the current webhook, without the leading "/": Twilio resolves a
+# relative URL against the URL it requested, and a public URL with a path
+# (https://ngo.example.org/helpline/voice) keeps its prefix (/helpline/menu?...).
 MENU_PATH = "/menu"
 DIALED_PATH = "/dialed"
-GATHER_TIMEOUT = 6  # seconds of silence before the menu counts as unanswered
+GATHER_TIMEOUT = 5  # seconds of silence before the menu counts as unanswered (Twilio's default)
 GROUP_PAUSE = "250ms"  # between the printed groups of a phone number
 CACHE_SIZE = 4096
 
 
 def state_url(path: str, state: CallState) -> str:
-    return f"{path}?{urlencode(state_params(state))}"
+    """The next webhook's URL, relative to the current one, with the call's state."""
+    return f"{path.lstrip('/')}?{urlencode(state_params(state))}"
 
 
 class Renderer:
@@ -38,15 +44,22 @@ class Renderer:
         for resource in config.directory.resources:
             if resource.id in ("police", "emergency") and resource.phone:
                 common[resource.id] = Phone(resource.phone)
+        for item in (*config.directory.lines, *config.directory.resources):
+            if item.web:
+                common[web_placeholder(item.id)] = Web(item.web)
         self._common = common
         self.render = lru_cache(maxsize=CACHE_SIZE)(self._render)  # (step, caller_id) -> XML
         self._fallback: str | None = None
 
-    def say(self, item: Say, lang: str) -> SayVerb:
+    def pieces(self, item: Say, lang: str, young: bool = False) -> tuple[Piece, ...]:
+        """The sentence with its placeholders filled: text, and digit groups to read one by one."""
         prompts = self.config.prompts[item.lang or lang]
-        args = {**self._common, **dict(item.args)}
-        verb = SayVerb(language=prompts.voice.language, voice=prompts.voice.name)
-        for piece in fill(prompts.text(item.key), args, prompts.words):
+        return fill(prompts.text(item.key, young), {**self._common, **dict(item.args)}, prompts.words)
+
+    def say(self, item: Say, lang: str, young: bool = False) -> SayVerb:
+        voice = self.config.prompts[item.lang or lang].voice
+        verb = SayVerb(language=voice.language, voice=voice.name)
+        for piece in self.pieces(item, lang, young):
             if isinstance(piece, Digits):
                 for n, group in enumerate(piece.groups):
                     if n:
@@ -56,28 +69,28 @@ class Renderer:
                 verb.append(piece)
         return verb
 
-    def text(self, item: Say, lang: str) -> str:
+    def text(self, item: Say, lang: str, young: bool = False) -> str:
         """The same sentence as plain text (for the terminal call and for tests)."""
-        prompts = self.config.prompts[item.lang or lang]
-        return plain(fill(prompts.text(item.key), {**self._common, **dict(item.args)}, prompts.words))
+        return plain(self.pieces(item, lang, young))
 
     def _render(self, step: Step, caller_id: str | None) -> str:
         response = VoiceResponse()
         for item in step.say:
-            response.append(self.say(item, step.lang))
+            response.append(self.say(item, step.lang, step.young))
         then = step.then
         if isinstance(then, Gather):
             url = state_url(MENU_PATH, then.state)
             gather = GatherVerb(input="dtmf", num_digits=1, timeout=GATHER_TIMEOUT, finish_on_key="",
                                 action=url, method="POST", action_on_empty_result=False)
             for item in then.say:
-                gather.append(self.say(item, step.lang))
+                gather.append(self.say(item, step.lang, step.young))
             response.append(gather)
             response.redirect(url, method="POST")  # silence: Twilio runs the verbs after Gather
         elif isinstance(then, Dial):
-            # callerId is the service's own number: the hotline never sees the caller's
+            # callerId is the service's own number: the hotline never sees the caller's.
+            # ringTone: the German ring, which callers here know means "it is ringing".
             dial = DialVerb(caller_id=caller_id, timeout=then.timeout, action=state_url(DIALED_PATH, then.state),
-                            method="POST", record="do-not-record")
+                            method="POST", record="do-not-record", ring_tone="de")
             dial.number(then.phone)
             response.append(dial)
         elif isinstance(then, Hangup):
@@ -97,9 +110,10 @@ class Renderer:
         return self._fallback
 
     def fallback_says(self, lang: str) -> Iterable[Say]:
+        """Emergency first (rule 6), then the apology and every line to call directly."""
+        yield Say("emergency")
         yield Say("error.apology")
         for line in self.config.directory.ranked(ANYONE):
             yield Say("error.line", (("name", Text(line.name[lang])), ("number", Phone(line.spoken)),
                                      ("hours", WeeklyHours(line.weekly))))
-        yield Say("error.emergency")
         yield Say("goodbye")

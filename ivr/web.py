@@ -11,13 +11,13 @@ import logging
 import re
 import traceback
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Flask, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from . import flow, signature
+from . import flow, ops, signature
 from .answers import DIALED, MENU, VOICE, Answers, Webhook
 from .config import Settings, parse_instant
 from .loading import Config
@@ -78,10 +78,10 @@ def _answer(name: str) -> Response:
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     # Twilio sends its fields in the body of a POST, or in the query string of a GET.
     values = req.form if req.method == "POST" else req.args
-    to, digits, status = ((values.get(field) or "")[:_MAX_FIELD].strip()
-                          for field in ("To", "Digits", "DialCallStatus"))
+    to, digits, status, seconds = ((values.get(field) or "")[:_MAX_FIELD].strip()
+                                   for field in ("To", "Digits", "DialCallStatus", "DialCallDuration"))
     hook = Webhook(name, _state_query(req) if name != VOICE else "", digits, status,
-                   to if _E164.match(to) else None)
+                   to if _E164.match(to) else None, _seconds(seconds))
     extensions = current_app.extensions
     now = extensions["ivr.clock"]()
     live: Live | None = extensions["ivr.live"]
@@ -89,16 +89,16 @@ def _answer(name: str) -> Response:
         return Response(extensions["ivr.service"].answers.twiml(hook, now), 200, content_type=XML)
     answer = extensions["ivr.service"].answers.answer(hook, now, live.closed)
     try:
-        live.count(now, answer.events, _talk_seconds(values) if name == DIALED else None)
+        live.count(now, answer.events, hook.dial_seconds)
     except Exception as error:  # counting must never change what the caller hears
         log.error("could not count an answer of %s: %s", name, type(error).__name__)
     return Response(answer.twiml, 200, content_type=XML)
 
 
-def _talk_seconds(values: Mapping[str, str]) -> int | None:
-    """Twilio's DialCallDuration: whole seconds the dialled line talked."""
-    text = (values.get("DialCallDuration") or "")[:9]
-    return int(text) if text.isdigit() else None
+def _seconds(text: str) -> int | None:
+    """DialCallDuration as whole seconds; None when absent or not a number (then a "completed"
+    dial is treated as possibly a voicemail, and the caller is offered more)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 7 else None
 
 
 def _state_query(req: Request) -> str:
@@ -127,6 +127,7 @@ def dialed() -> Response:
 
 @bp.route("/fallback", methods=["POST", "GET"])
 def fallback() -> Response:
+    ops.count_fallback("fallback_url")
     return Response(_service().renderer.fallback(), 200, content_type=XML)
 
 
@@ -136,18 +137,49 @@ def health() -> Response:
 
 
 def requested_url(req: Request, public_url: str | None) -> str:
-    """The URL exactly as Twilio requested it: raw path and query as sent, scheme and host from
-    IVR_PUBLIC_URL when a proxy sits in front (TLS ends there, so the app would see http)."""
+    """The URL exactly as Twilio requested it: raw path and query as sent. Behind a proxy,
+    IVR_PUBLIC_URL is the public URL of the service's root, path prefix included
+    (https://ngo.example.org/helpline): it stands for the scheme and host (TLS ends at the
+    proxy, so the app would see http) and for the prefix the app is mounted under (SCRIPT_NAME),
+    whether or not the proxy passes that prefix on."""
     env = req.environ
+    mount = env.get("SCRIPT_NAME", "")
     raw = env.get("RAW_URI") or env.get("REQUEST_URI")
     if not raw:
-        raw = quote(env.get("SCRIPT_NAME", "") + env.get("PATH_INFO", ""))
+        raw = quote(mount + env.get("PATH_INFO", ""))
         if env.get("QUERY_STRING"):
             raw += "?" + env["QUERY_STRING"]
     if raw.startswith(("http://", "https://")):  # absolute-form request line
+        if not public_url:
+            return raw
+        raw = _origin_form(raw)
+    if not public_url:
+        return f"{req.scheme}://{req.host}{raw}"
+    return public_url + _below(raw, mount)
+
+
+def _origin_form(absolute: str) -> str:
+    """The path and query, as sent, of an absolute-form request target (http://host/path?query)."""
+    rest = absolute.split("://", 1)[1]
+    starts = [at for at in (rest.find("/"), rest.find("?")) if at >= 0]
+    return rest[min(starts):] if starts else ""
+
+
+def _below(raw: str, mount: str) -> str:
+    """The raw path and query below the app's mount point (the raw path includes it)."""
+    if not mount:
         return raw
-    base = public_url or f"{req.scheme}://{req.host}"
-    return base + raw
+    for prefix in (mount, quote(mount)):
+        if raw.startswith(prefix) and raw[len(prefix):len(prefix) + 1] in ("/", "?", ""):
+            return raw[len(prefix):]
+    return raw
+
+
+# Answered without a signature: the fallback is static public information (numbers and hours),
+# and a wrong IVR_PUBLIC_URL or a proxy that rewrites URLs must not silence it along with the
+# webhook; the operations endpoints (ivr/ops.py) are for monitoring, not for Twilio.
+# None: no route matched (404/405 follow).
+UNSIGNED_ENDPOINTS = frozenset({"ivr.health", "ivr.fallback", "ops.ready", "ops.metrics", None})
 
 
 def _check_signature() -> Response | None:
@@ -155,8 +187,8 @@ def _check_signature() -> Response | None:
     token: bytes | None = extensions["ivr.token"]
     shared_key: bytes | None = extensions["ivr.shared_key"]
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
-    if (token is None and shared_key is None) or req.endpoint in ("ivr.health", None):
-        return None  # --dev: no secret to check against
+    if (token is None and shared_key is None) or req.endpoint in UNSIGNED_ENDPOINTS:
+        return None  # --dev (no secret to check against), or not Twilio's to call
     if req.blueprint != "ivr":
         return None  # the operators' console: its own login and CSRF, never Twilio's signature
     settings_header = req.headers.get("X-Twilio-Webhooks-Signature-Settings")
@@ -168,6 +200,7 @@ def _check_signature() -> Response | None:
                         "unknown algorithm" if algorithm is None else "no secret",
                         "TWILIO_WEBHOOK_SHARED_KEY is not set" if key is None else "expected "
                         "HMAC_SHA1 or HMAC_SHA256")
+            ops.count_refusal("shared_key")
             return _forbidden()
     fields = req.form.items(multi=True) if req.method == "POST" else ()
     url = requested_url(req, extensions["ivr.public_url"])
@@ -175,6 +208,7 @@ def _check_signature() -> Response | None:
                                               req.headers.get("X-Twilio-Signature", ""), algorithm):
         return None
     log.warning("refused a request to %s: missing or wrong X-Twilio-Signature", req.path)
+    ops.count_refusal("signature")
     return _forbidden()
 
 
@@ -190,6 +224,7 @@ def _on_error(error: Exception) -> Response:
     where = f"{frame.filename}:{frame.lineno}" if frame else "?"
     log.error("webhook %s failed with %s at %s; answered the fallback", request.path,
               type(error).__name__, where)
+    ops.count_fallback("error")
     try:
         body = _service().renderer.fallback()
     except Exception:  # the config itself is unusable: a fixed sentence still helps
@@ -206,9 +241,10 @@ EMERGENCY_TWIML = (
 )
 
 
-def create_app(config: Config, settings: Settings, clock: Clock | None = None,
+def create_app(config: Config, settings: Settings, clock: Clock | None = None, generation: int = 1,
                live: Live | None = None, console: ConsoleSettings | None = None) -> Flask:
-    """`live`, when given, brings the store in: live closures obeyed, every answer counted.
+    """The webhooks' app; `generation` numbers the config (1 at start, +1 per accepted reload).
+    `live`, when given, brings the store in: live closures obeyed, every answer counted.
     `console`, when given, serves the operators' console under /console/."""
     app = Flask("ivr")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
@@ -221,10 +257,11 @@ def create_app(config: Config, settings: Settings, clock: Clock | None = None,
     app.register_blueprint(bp)
     app.before_request(_check_signature)
     app.register_error_handler(Exception, _on_error)
+    ops.install(app, settings, generation)
 
     # The operators' console (ivr/console): one blueprint with its own hooks; off without settings.
     from .console import mount_console
-    mount_console(app, console, settings, live.engine if live is not None else None)
+    mount_console(app, console, settings, live.engine if live is not None else None, generation)
     return app
 
 

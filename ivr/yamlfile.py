@@ -3,10 +3,11 @@
 The line map lets every configuration problem point the operator at the exact line."""
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 import yaml
 
@@ -45,6 +46,52 @@ class YamlDoc:
         return None
 
 
+# -- typed access, shared by the loaders ------------------------------------------------------
+# YAML hands over whatever was typed: a list where a name was meant, a number where text was
+# meant, nothing where a key was left blank. Every value is checked with these (or an isinstance
+# test of the same kind) before it is used, so a wrong type is a problem, never a TypeError.
+
+def describe(value: Any) -> str:
+    """What a value is, in the operator's words: "a list", "text", "yes/no", "a date"..."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, dt.datetime):
+        return "a date and time"
+    if isinstance(value, dt.date):
+        return "a date"
+    return {dict: "a mapping", list: "a list", str: "text", bool: "yes/no", int: "a number",
+            float: "a number"}.get(type(value), type(value).__name__)
+
+
+def shown(value: Any) -> str:
+    """A value as the operator typed it: text quoted, a date as YYYY-MM-DD (not datetime.date(...))."""
+    return str(value) if isinstance(value, dt.date) else repr(value)
+
+
+def is_not(value: Any, what: str) -> str:
+    """The start of a message about a bad value; a key left out reads "is missing", not "None"."""
+    return "is missing" if value is None else f"{shown(value)} is not {what}"
+
+
+def check_text(doc: YamlDoc, path: str, value: Any, *, required: bool = True) -> str | None:
+    """`value` stripped when it is non-empty text; otherwise one problem and None."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        doc.problem(path, f"{is_not(value, 'text')}; expected a non-empty string")
+        return None
+    return value.strip()
+
+
+def among(value: Any, choices: Collection[Any]) -> bool:
+    """`value in choices`, and False for a value that cannot be looked up at all: `[main] in
+    nodes` raises TypeError (a list is unhashable) where the operator needs "not a node"."""
+    try:
+        return value in choices
+    except TypeError:
+        return False
+
+
 def _parent(path: str) -> str:
     cut = max(path.rfind("."), path.rfind("["))
     return path[:cut] if cut > 0 else ""
@@ -68,6 +115,11 @@ def read_yaml(path: Path, label: str) -> YamlDoc:
         doc = YamlDoc(label, None, {})
         doc.problem("", "is not UTF-8 text; expected a YAML file saved as UTF-8")
         return doc
+    shared = _first_alias(text)
+    if shared is not None:
+        doc = YamlDoc(label, None, {})
+        doc.errors.append(ConfigError(label, *shared))
+        return doc
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -84,18 +136,93 @@ def read_yaml(path: Path, label: str) -> YamlDoc:
         _index(node, "", lines)
     try:
         data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:  # a tag such as !foo, a list as a key: well-formed, yet no data
+        mark = getattr(exc, "problem_mark", None)
+        return _not_data(label, getattr(exc, "problem", None) or str(exc),
+                         mark.line + 1 if mark is not None else None)
     except ValueError as exc:  # PyYAML builds dates with datetime: 2026-02-30 raises here
-        doc = YamlDoc(label, None, lines)
         path, value = _bad_timestamp(node)
+        if not value:  # a number thousands of digits long, which Python will not convert
+            return _not_data(label, str(exc), None)
+        doc = YamlDoc(label, None, lines)
         doc.problem(path, f"{value!r} is not a date that exists ({exc}); expected a real date YYYY-MM-DD")
         return doc
     return YamlDoc(label, data, lines)
+
+
+# libyaml's parser where PyYAML was built with it: the scan below reads every event of the file
+_EVENT_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _first_alias(text: str) -> tuple[str, str, int] | None:
+    """(key path, message, line) of the first YAML alias (`*name`) in `text`, or else of the
+    first anchor (`&name`); None when there is neither.
+
+    The operators' files need neither, and an alias is how a small file becomes a huge value
+    (nested aliases, a "billion laughs"): refused before anything is built from the file.
+    Syntax errors are left to the full parse, which names them better."""
+    anchor: tuple[str, str, int] | None = None
+    frames: list[list] = []  # [path, next index] for a list; [path, key or None] for a mapping
+    try:
+        for event in yaml.parse(text, Loader=_EVENT_LOADER):
+            if isinstance(event, (yaml.DocumentStartEvent, yaml.DocumentEndEvent,
+                                  yaml.StreamStartEvent, yaml.StreamEndEvent)):
+                continue
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                frames.pop()
+                _done(frames)
+                continue
+            path, is_key = _path_of(frames)
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.AliasEvent):
+                return path, (f"uses a YAML alias (*{event.anchor}); aliases are not allowed in this "
+                              f"file, write the value out"), line
+            if event.anchor is not None and anchor is None:
+                anchor = path, (f"defines a YAML anchor (&{event.anchor}); anchors and aliases are not "
+                                f"allowed in this file, write the value out"), line
+            if isinstance(event, yaml.ScalarEvent):
+                if is_key:
+                    frames[-1][1] = event.value
+                else:
+                    _done(frames)
+            elif isinstance(event, yaml.MappingStartEvent):
+                frames.append([path, None])
+            elif isinstance(event, yaml.SequenceStartEvent):
+                frames.append([path, 0])
+    except yaml.YAMLError:
+        return None
+    return anchor
+
+
+def _path_of(frames: list[list]) -> tuple[str, bool]:
+    """The key path of the node that comes next, and whether it is a mapping's key."""
+    if not frames:
+        return "", False
+    path, position = frames[-1]
+    if isinstance(position, int):
+        return join(path, position), False
+    if position is None:
+        return path, True
+    return join(path, str(position)), False
+
+
+def _done(frames: list[list]) -> None:
+    """A node is complete: a list moves to its next index; a mapping, after a value, expects
+    its next key, and after a key that is itself a list or mapping (rare), that key's value."""
+    if frames:
+        position = frames[-1][1]
+        frames[-1][1] = position + 1 if isinstance(position, int) else "?" if position is None else None
 
 
 def _unreadable(label: str, message: str, line: int | None) -> YamlDoc:
     doc = YamlDoc(label, None, {})
     doc.errors.append(ConfigError(label, "", message, line))
     return doc
+
+
+def _not_data(label: str, what: str, line: int | None) -> YamlDoc:
+    return _unreadable(label, f"holds a value YAML cannot turn into data ({what}); expected text, "
+                              "numbers, true/false, dates, lists and mappings with text keys", line)
 
 
 def _bad_timestamp(node: yaml.Node | None, path: str = "") -> tuple[str, str]:

@@ -22,15 +22,19 @@ def berlin(*args: int) -> dt.datetime:
 HOOKS = [
     Webhook(VOICE, ""),
     Webhook(MENU, "n=main&l=de", "0", "", SERVICE),
-    Webhook(MENU, "n=who&l=en", "3", "", SERVICE),
-    Webhook(MENU, "n=main&l=de", "", "", SERVICE),  # silence
+    Webhook(MENU, "n=main&l=en", "3", "", SERVICE),
+    Webhook(MENU, "n=main&l=de", "", "", SERVICE),  # silence: a person at once
+    Webhook(MENU, "n=guidance&l=de&a=young_person", "", "", SERVICE),  # silence: played again
     Webhook(MENU, "n=main&l=de", "0", "", None),  # no usable callerId: numbers, no Dial
-    Webhook(DIALED, "n=who&l=de&a=adult&t=hateaid", "", "busy", SERVICE),
-    Webhook(DIALED, "n=who&l=de&a=adult&t=hateaid", "", "completed", SERVICE),
+    Webhook(DIALED, "n=main&l=de&a=adult&t=hateaid", "", "busy", SERVICE, 0),
+    Webhook(DIALED, "n=main&l=de&a=adult&t=hateaid", "", "completed", SERVICE, 600),  # a talk
+    Webhook(DIALED, "n=main&l=de&a=adult&t=hateaid", "", "completed", SERVICE, 7),  # maybe a voicemail
+    Webhook(DIALED, "n=main&l=de&a=adult&t=hateaid", "", "completed", SERVICE, None),
 ]
 
 
-@pytest.mark.parametrize("hook", HOOKS, ids=lambda h: f"{h.name}-{h.query}-{h.digits}-{h.dial_status}")
+@pytest.mark.parametrize("hook", HOOKS,
+                         ids=lambda h: f"{h.name}-{h.query}-{h.digits}-{h.dial_status}-{h.dial_seconds}")
 @pytest.mark.parametrize("now", [berlin(2026, 11, 24, 15, 30, 42), berlin(2026, 11, 28, 22, 0, 5),
                                  berlin(2026, 3, 30, 9, 30, 59)])
 def test_a_memoised_answer_is_the_answer_decided_afresh(hook: Webhook, now: dt.datetime) -> None:
@@ -67,7 +71,17 @@ def test_a_get_webhook_keeps_only_the_call_state_in_the_answer_cache() -> None:
     keys: list[Webhook] = []
     memoised = answers._twiml
     answers._twiml = lambda hook, minute, closed: keys.append(hook) or memoised(hook, minute, closed)
-    query = "n=who&l=de&From=%2B4915100000000&Caller=%2B4915100000000&To=%2B4930123456789&Digits=3"
+    query = "n=main&l=de&From=%2B4915100000000&Caller=%2B4915100000000&To=%2B4930123456789&Digits=3"
     response = app.test_client().get("/menu?" + query)
     assert response.status_code == 200 and "<Dial" in response.get_data(as_text=True)
-    assert keys == [Webhook(MENU, "n=who&l=de", "3", "", "+4930123456789")]
+    assert keys == [Webhook(MENU, "n=main&l=de", "3", "", "+4930123456789", None)]
+
+
+def test_the_length_of_a_dial_is_part_of_the_answers_key() -> None:
+    """A short and a long "completed" get different answers: the memo must not mix them up."""
+    answers = Answers(CONFIG)
+    now = berlin(2026, 11, 24, 15, 30)
+    short = answers.twiml(Webhook(DIALED, "n=main&l=de&a=adult&t=hateaid", "", "completed", SERVICE, 5), now)
+    long = answers.twiml(Webhook(DIALED, "n=main&l=de&a=adult&t=hateaid", "", "completed", SERVICE, 600), now)
+    assert "<Gather" in short and "<Hangup" not in short
+    assert "<Hangup" in long and "<Gather" not in long

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ivr.config import bundled_dir
 from ivr.errors import ConfigInvalid
@@ -50,21 +51,39 @@ def test_the_bundled_config_loads(tmp_path: Path) -> None:
     assert config.menu.start == "main" and set(config.prompts) == {"de", "en"}
 
 
-NODES = ("main, who, hotlines, closed, unreachable, guidance, guide_what, guide_act, guide_act_remove, "
-         "guide_act_protect, guide_blackmail, guide_support, guide_support_danger, guide_young, "
+NODES = ("main, hotlines, closed, unreachable, short_talk, guidance, guide_what, guide_act, guide_act_remove, "
+         "guide_act_block, guide_act_protect, guide_blackmail, guide_support, guide_support_danger, guide_young, "
          "guide_young_help")
+LANGUAGE_KEY = '"9": {language: next}'
 GUIDE_ACT = "  guide_act:\n    say: [guide.act.counselling, guide.next_part]\n    keys:\n"
+
+
+def bundled_line(file: str, start: str) -> str:
+    """The whole line of the bundled `file` that starts with `start` (exactly one must), with its
+    line break: an edit that removes or rewrites a sentence keeps working when it is reworded."""
+    folder, name = file.split("/")
+    lines = (bundled_dir(folder) / name).read_text(encoding="utf-8").splitlines(keepends=True)
+    hits = [line for line in lines if line.startswith(start)]
+    assert len(hits) == 1, (file, start, hits)
+    return hits[0]
+
+
+def web_placeholders() -> list[str]:
+    """{web_<id>} for every line and resource in hotlines.yaml that has a web address."""
+    data = yaml.safe_load((bundled_dir("data") / "hotlines.yaml").read_text(encoding="utf-8"))
+    return sorted("web_" + item["id"].replace("-", "_")
+                  for item in (*data["lines"], *data.get("resources", [])) if item.get("web"))
 
 
 @pytest.mark.parametrize("edit, expected", [
     # a dangling target
     ((MENU, "{goto: guide_act_protect}", "{goto: guide_act_protekt}"),
-     [f"{MENU}: nodes.guide_act_remove.keys.1: goto 'guide_act_protekt' is not a node; expected one "
+     [f"{MENU}: nodes.guide_act_block.keys.1: goto 'guide_act_protekt' is not a node; expected one "
       f"of {NODES} (line {line_of(MENU, '{goto: guide_act_protect}')})"]),
     # a typo in a node's key: named, with what was probably meant; the node then says nothing
     ((MENU, "    say: [guide.act.remove, guide.next_part]", "    sai: [guide.act.remove, guide.next_part]"),
      [f"{MENU}: nodes.guide_act_remove.sai: unknown key 'sai' (did you mean 'say'?); expected one of "
-      f"keys, offer_language, say, say_when_closed, show (line {line_of(MENU, 'say: [guide.act.remove,')})",
+      f"keys, offer_language, say, say_when_closed, show, silence (line {line_of(MENU, 'say: [guide.act.remove,')})",
       f"{MENU}: nodes.guide_act_remove: says nothing; expected at least one prompt key in say "
       f"(line {line_of(MENU, 'guide_act_remove:')})"]),
     # keys that mean the same everywhere cannot be given another meaning
@@ -73,46 +92,110 @@ GUIDE_ACT = "  guide_act:\n    say: [guide.act.counselling, guide.next_part]\n  
       f"# repeat); expected only 1-5 here (line {line_of(MENU, 'say: [guide.act.counselling,') + 2})"]),
     # an audience that does not exist
     ((MENU, '"3": {connect: adult}', '"3": {connect: adults}'),
-     [f"{MENU}: nodes.who.keys.3: connect 'adults' is not an audience; expected one of young_person, "
-      f"parent, adult, supporter, anyone, ask, again (line {line_of(MENU, '{connect: adult}')})"]),
-], ids=["dangling-goto", "typo-in-node-key", "global-key-redefined", "unknown-audience"])
+     [f"{MENU}: nodes.main.keys.3: connect 'adults' is not an audience; expected one of young_person, "
+      f"parent, adult, supporter, anyone, caller, next (line {line_of(MENU, '{connect: adult}')})"]),
+    # what silence does at a node: only the two things the flow knows
+    ((MENU, "    silence: connect\n", "    silence: sometimes\n"),
+     [f"{MENU}: nodes.main.silence: 'sometimes' is not what silence can do; expected repeat or connect "
+      f"(line {line_of(MENU, '    silence: connect')})"]),
+    # the keys 6-9 only switch language (1-5 are a menu's choices); the offer then has no key
+    ((MENU, LANGUAGE_KEY, '"9": {goto: guidance}'),
+     [f"{MENU}: nodes.main.keys.9: key '9' may only switch language; expected 1-5 for other choices "
+      f"(line {line_of(MENU, LANGUAGE_KEY)})",
+      f"{MENU}: nodes.main.offer_language: '9' is not a key of this node that switches language; "
+      f"expected one with {{language: next}} (line {line_of(MENU, 'offer_language:')})"]),
+], ids=["dangling-goto", "typo-in-node-key", "global-key-redefined", "unknown-audience", "unknown-silence",
+        "language-key-for-another-choice"])
 def test_menu_problems(problems, edit: tuple[str, str, str], expected: list[str]) -> None:
     assert problems(edit) == expected
 
 
 def test_nodes_nobody_reaches_are_named(problems) -> None:
-    # guide_act no longer leads on to guide_act_remove, so neither it nor guide_act_protect
-    # (reached only from there) can be heard
+    # guide_act no longer leads on to guide_act_remove, so neither it nor guide_act_block and
+    # guide_act_protect (reached only from there, one after the other) can be heard
     found = problems((MENU, '      "1": {goto: guide_act_remove}\n      "2": {goto: guidance}\n\n  guide_act_remove:',
                       '      "2": {goto: guidance}\n\n  guide_act_remove:'))
     assert found == [
-        f"{MENU}: nodes.guide_act_remove: node 'guide_act_remove' is unreachable; expected some "
-        f"node's keys to goto it (line {line_of(MENU, 'guide_act_remove:') - 1})",
-        f"{MENU}: nodes.guide_act_protect: node 'guide_act_protect' is unreachable; expected some "
-        f"node's keys to goto it (line {line_of(MENU, 'guide_act_protect:') - 1})",
+        f"{MENU}: nodes.{node}: node '{node}' is unreachable; expected some node's keys to goto it "
+        f"(line {line_of(MENU, f'{node}:') - 1})"
+        for node in ("guide_act_remove", "guide_act_block", "guide_act_protect")
     ]
 
 
 def test_a_prompt_missing_in_one_language_names_that_file_and_key(problems) -> None:
-    found = problems((EN, '  connect.now: "We are connecting you now to: {name}. Please stay on the line, '
-                          'this may take a moment."\n', ""))
+    found = problems((EN, bundled_line(EN, "  connect.now:"), ""))
     assert found == [f"{EN}: prompts: lacks 'connect.now'; expected a sentence for every prompt key the "
                      f"call uses (line {line_of(EN, 'prompts:')})"]
 
 
 def test_placeholders_must_match_across_languages(problems) -> None:
-    found = problems((EN, "We are connecting you now to: {name}.", "We are connecting you now."))
-    assert found == [f"{EN}: prompts.connect.now: has placeholders []; expected the same as de.yaml: "
-                     f"['name'] (line {line_of(EN, 'connect.now:')})"]
+    found = problems((EN, '  unreachable.line: "{name}: {number}."', '  unreachable.line: "{name}."'))
+    assert found == [f"{EN}: prompts.unreachable.line: has placeholders ['name']; expected the same as "
+                     f"de.yaml: ['name', 'number'] (line {line_of(EN, 'unreachable.line:')})"]
 
 
 def test_an_unknown_placeholder_is_named(problems) -> None:
-    found = problems((DE, "Wir verbinden Sie jetzt mit: {name}.", "Wir verbinden Sie jetzt mit: {nmae}."))
-    assert found[0] == (f"{DE}: prompts.connect.now: uses unknown placeholder {{nmae}}; expected only "
-                        f"{{emergency}}, {{name}}, {{police}} (line {line_of(DE, 'connect.now:')})")
+    found = problems((DE, '  unreachable.line: "{name}: {number}."', '  unreachable.line: "{name}: {nummer}."'))
+    allowed = ", ".join(f"{{{name}}}" for name in sorted(["emergency", "name", "number", "police",
+                                                          *web_placeholders()]))
+    assert found[0] == (f"{DE}: prompts.unreachable.line: uses unknown placeholder {{nummer}}; expected only "
+                        f"{allowed} (line {line_of(DE, 'unreachable.line:')})")
 
 
 def test_a_prompt_no_one_says_is_named(problems) -> None:
     found = problems((DE, '  connect.now:', '  connect.nie: "Nie gesagt."\n  connect.now:'))
     assert found == [f"{DE}: prompts.connect.nie: 'connect.nie' is never said; expected only keys used "
                      f"by menu.yaml or the call (line {line_of(DE, 'connect.now:')})"]
+
+
+# -- the young section: what a caller under 18 hears instead -------------------------------------
+
+def first_young_line() -> int:
+    """The line right after `young:` in the bundled de.yaml, where the tests put a sentence."""
+    lines = (bundled_dir("prompts") / "de.yaml").read_text(encoding="utf-8").splitlines()
+    return lines.index("young:") + 2
+
+def test_a_young_sentence_for_a_key_that_does_not_exist_is_named(problems) -> None:
+    found = problems((DE, "\nyoung:\n", '\nyoung:\n  main.chioces: "Hinweise: die 4."\n'))
+    assert found == [f"{DE}: young.main.chioces: 'main.chioces' is not a prompt key; expected a key of "
+                     f"prompts, said instead of it to a caller under 18 (line {first_young_line()})"]
+
+
+def test_a_young_sentence_must_have_the_placeholders_of_its_prompt(problems) -> None:
+    found = problems((DE, "\nyoung:\n", '\nyoung:\n  closed.next: "Die nächste ist {when} da."\n'))
+    assert found == [f"{DE}: young.closed.next: has placeholders ['when']; expected the same as "
+                     f"prompts.closed.next: ['name', 'number', 'when'] (line {first_young_line()})"]
+
+
+# -- the service number in hotlines.yaml ---------------------------------------------------------------
+
+HOTLINES = "data/hotlines.yaml"
+
+
+def test_a_caller_id_that_is_not_e164_is_refused(problems) -> None:
+    found = problems((HOTLINES, "\n  short_talk_seconds:", '\n  caller_id: "12345"\n  short_talk_seconds:'))
+    assert found == [f"{HOTLINES}: service.caller_id: '12345' is not a phone number in E.164; expected a "
+                     f"number the Twilio account owns, e.g. \"+4930901820123\", or nothing "
+                     f"(line {line_of(HOTLINES, 'short_talk_seconds:')})"]
+
+
+def test_a_negative_short_talk_is_refused(problems) -> None:
+    line = bundled_line(HOTLINES, "  short_talk_seconds:")
+    found = problems((HOTLINES, line, "  short_talk_seconds: -1\n"))
+    assert found == [f"{HOTLINES}: service.short_talk_seconds: -1 is not a number of seconds; expected a "
+                     f"whole number from 0 to 600, e.g. 30 (line {line_of(HOTLINES, 'short_talk_seconds:')})"]
+
+
+def test_unknown_keys_in_a_prompts_file_are_named_with_the_likely_meant_one(tmp_path) -> None:
+    """A typo at the top of a prompts file ("yong:") would silently drop every sentence for
+    callers under 18: it is refused, with the key it probably meant."""
+    from ivr.call_loader import build_prompts
+    from ivr.yamlfile import read_yaml
+    path = tmp_path / "de.yaml"
+    text = (bundled_dir("prompts") / "de.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("\nyoung:", "\nyong:").replace("  web_dot:", "  web_dott:"), encoding="utf-8")
+    doc = read_yaml(path, "prompts/de.yaml")
+    assert build_prompts(doc, "de") is None
+    messages = [f"{e.path}: {e.message}" for e in doc.errors]
+    assert "yong: unknown key 'yong' (did you mean 'young'?); expected one of prompts, voice, words, young" in messages
+    assert any(m.startswith("words.web_dott: unknown key 'web_dott' (did you mean 'web_dot'?)") for m in messages)

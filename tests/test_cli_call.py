@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from ivr.cli import main
 from ivr.config import bundled_dir
-from twiml_helpers import NAME_DE, PHONE, make_app, post, spoken_numbers, twilio_form
+from twiml_helpers import NAME_DE, PHONE, SPOKEN, VOICE, make_app, post, prompt, spoken_numbers, twilio_form
 
 SHOWN_AS = "+490000000000"  # the terminal call's pretend service number (the To)
 # Nothing from the developer's shell may leak in: each run names its whole environment.
@@ -34,39 +34,73 @@ def dialling(line_id: str) -> str:
 
 # -- ivr call ----------------------------------------------------------------------------------
 
+def said(lang: str, key: str, /, **values: str) -> str:
+    """A sentence as the terminal call prints it: its voice's language, then the words."""
+    return f"[{VOICE[lang][0]}] {prompt(lang, key, **values)}"
+
+
+def number_line(line_id: str) -> str:
+    return said("de", "unreachable.line", name=NAME_DE[line_id], number=" ".join(SPOKEN[line_id]))
+
+
+GREETING = [said("de", "greeting"), said("en", "language.offer", key="9"), said("de", "main.connect"),
+            said("de", "emergency"), said("de", "service.anonymous"), said("de", "main.choices")]
+
+
 @pytest.mark.parametrize("token", [None, "terminal-call-token"], ids=["dev", "signed"])
 def test_call_with_all_lines_open_dials_the_best_then_the_next(token: str | None) -> None:
     env = {"TWILIO_AUTH_TOKEN": token} if token else {}
     result = ivr("call", "--at", "2026-11-24T15:30", "--keys", "0,busy,completed", **env)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("[de-DE] Infotelefon bei Gewalt mit intimen Bildern")
-    assert lines[4:] == [
+    assert lines[:len(GREETING)] == GREETING
+    assert lines[len(GREETING):] == [
         "(key 0)",
-        f"[de-DE] Wir verbinden Sie jetzt mit: {NAME_DE['abuse-helpline']}. "
-        "Bitte bleiben Sie dran, das kann einen Moment dauern.",
+        said("de", "connect.now"),
         dialling("abuse-helpline"),
-        "(the dial ended: busy)",
-        "[de-DE] Dort ist gerade besetzt.",
-        "[de-DE] Wir versuchen es bei einer anderen Stelle.",
-        f"[de-DE] Wir verbinden Sie jetzt mit: {NAME_DE['hateaid']}. "
-        "Bitte bleiben Sie dran, das kann einen Moment dauern.",
+        "(the dial ended: busy after 0 s)",
+        said("de", "connect.busy"),
+        said("de", "connect.next"),
         dialling("hateaid"),
-        "(the dial ended: completed)",
-        "[de-DE] Danke für Ihren Anruf. Wenn Sie wieder Unterstützung brauchen, rufen Sie gern "
-        "erneut an. Auf Wiederhören.",
+        "(the dial ended: completed after 240 s)",  # "completed" alone: a talk of some length
+        said("de", "connect.done"),
+        "(the call ends)",
+    ]
+
+
+def test_call_with_a_short_completed_dial_offers_the_next_line() -> None:
+    """completed:12 is a talk of 12 seconds: maybe a voicemail; 1 tries the next line."""
+    result = ivr("call", "--at", "2026-11-24T15:30", "--keys", "0,completed:12,1,completed")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[len(GREETING):] == [
+        "(key 0)",
+        said("de", "connect.now"),
+        dialling("abuse-helpline"),
+        "(the dial ended: completed after 12 s)",
+        said("de", "short_talk.intro"),
+        *(number_line(i) for i in ("abuse-helpline", "hateaid", "parents-line", "kids-line")),
+        said("de", "short_talk.keys"),
+        said("de", "keys.common"),
+        "(key 1)",
+        said("de", "connect.next"),
+        dialling("hateaid"),
+        "(the dial ended: completed after 240 s)",
+        said("de", "connect.done"),
         "(the call ends)",
     ]
 
 
 @pytest.mark.parametrize("at, keys, expected", [
-    ("2026-11-24T15:30", "1,1", ["kids-line"]),  # a young person
-    ("2026-11-24T15:30", "1,2,no-answer", ["parents-line", "abuse-helpline"]),
-    ("2026-11-24T14:30Z", "1,3", ["hateaid"]),  # the same instant in UTC
+    ("2026-11-24T15:30", "1", ["kids-line"]),  # a young person: the first key named
+    ("2026-11-24T15:30", "2,no-answer", ["parents-line", "abuse-helpline"]),
+    ("2026-11-24T14:30Z", "3", ["hateaid"]),  # the same instant in UTC
+    ("2026-11-24T15:30", "-", ["abuse-helpline"]),  # silence at the main menu: a person at once
     ("2026-11-28T15:00", "0,failed", ["kids-line"]),  # the only open line; then its number is read
-    ("2026-11-28T15:00", "1,3", []),  # an adult on Saturday: nothing open for them
-    ("2026-03-30T09:30", "1,3", ["abuse-helpline"]),  # summer time: HateAid opens at 10
+    ("2026-11-28T15:00", "3", []),  # an adult on Saturday: nothing open for them
+    ("2026-03-30T09:30", "3", ["abuse-helpline"]),  # summer time: HateAid opens at 10
     ("2026-11-28T22:00", "0,-,-", []),
+    ("2026-11-28T22:00", "-", []),
 ])
 def test_call_dials_whoever_is_open_for_the_caller(at: str, keys: str, expected: list[str]) -> None:
     result = ivr("call", "--at", at, "--keys", keys)
@@ -74,21 +108,22 @@ def test_call_dials_whoever_is_open_for_the_caller(at: str, keys: str, expected:
     assert dialled(result.stdout) == [dialling(line_id) for line_id in expected]
 
 
-def test_call_when_nothing_is_open_says_when_and_says_goodbye() -> None:
-    result = ivr("call", "--at", "2026-11-28T22:00", "--keys", "0,-,-")
+@pytest.mark.parametrize("keys", ["0,-,-", "-"])
+def test_call_when_nothing_is_open_says_when_and_says_goodbye(keys: str) -> None:
+    result = ivr("call", "--at", "2026-11-28T22:00", "--keys", keys)
     lines = result.stdout.splitlines()
-    assert "[de-DE] Die nächste ist am Montag um 9 Uhr erreichbar: Hilfetelefon Sexueller Missbrauch, " \
-           "Telefon 0800 22 55 530." in lines
-    assert lines[-3:] == ["(silence)", "[de-DE] Danke, dass Sie angerufen haben. Sie müssen das nicht "
-                          "allein durchstehen. Auf Wiederhören.", "(the call ends)"]
+    assert said("de", "closed.next", when="am Montag um 9 Uhr", name=NAME_DE["abuse-helpline"],
+                number="0800 22 55 530") in lines
+    assert "(silence)" in lines and "(dialling" not in result.stdout
+    assert lines[-3:] == [said("de", "emergency"), said("de", "goodbye"), "(the call ends)"]
 
 
 def test_call_after_a_failed_dial_reads_the_number() -> None:
     result = ivr("call", "--at", "2026-11-28T15:00", "--keys", "0,failed")
     assert result.stdout.splitlines()[-5:-2] == [
-        "[de-DE] Diese Verbindung hat leider nicht geklappt.",
-        "[de-DE] Wir konnten Sie gerade leider nicht verbinden. Sie können diese Nummern auch selbst wählen:",
-        f"[de-DE] {NAME_DE['kids-line']}: 116 111.",
+        said("de", "connect.failed"),
+        said("de", "unreachable.intro"),
+        number_line("kids-line"),
     ]
 
 
@@ -96,16 +131,14 @@ def test_call_in_english_presses_the_language_key_first() -> None:
     result = ivr("call", "--at", "2026-11-24T15:30", "--lang", "en", "--keys", "0")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert "(key 4)" in lines
-    after = lines[lines.index("(key 4)") + 1:]
-    assert after[0] == ("[en-GB] Helpline on abuse with intimate images: free, anonymous, nothing recorded. "
-                        "In immediate danger, hang up and dial 110 or 112.")
-    assert after[-2:] == ["[en-GB] We are connecting you now to: Sexual abuse helpline. Please stay on the "
-                          "line, this may take a moment.", dialling("abuse-helpline")]
+    assert "(key 9)" in lines
+    after = lines[lines.index("(key 9)") + 1:]
+    assert after[0] == said("en", "greeting")
+    assert after[-2:] == [said("en", "connect.now"), dialling("abuse-helpline")]
 
 
 def test_call_takes_ivr_now_when_no_at_is_given() -> None:
-    result = ivr("call", "--keys", "1,3", IVR_NOW="2026-11-24T15:30")
+    result = ivr("call", "--keys", "3", IVR_NOW="2026-11-24T15:30")
     assert dialled(result.stdout) == [dialling("hateaid")]
 
 
@@ -121,7 +154,7 @@ def test_call_refuses_a_time_it_cannot_read() -> None:
 def test_check_passes_with_a_one_line_summary() -> None:
     result = ivr("check")
     assert result.exit_code == 0
-    assert result.stdout == (f"OK: 4 lines, 8 resources, 15 menu nodes, languages de, en "
+    assert result.stdout == (f"OK: 4 lines, 8 resources, 16 menu nodes, languages de, en "
                              f"({bundled_dir('data')}, {bundled_dir('prompts')})\n")
 
 

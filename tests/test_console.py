@@ -297,7 +297,7 @@ def test_the_demand_heatmap_shows_small_counts_suppressed(editor: FlaskClient, d
 def test_health_shows_the_check_and_the_generation(editor: FlaskClient) -> None:
     text = _text(editor.get("/console/health"))
     assert "In Ordnung: 4 Leitungen" in text
-    assert re.search(r"Fassung \(Prüfsumme der Dateien\) [0-9a-f]{12}", text)
+    assert re.search(r"Fassung \(Nummer seit dem Start, Prüfsumme der Dateien\) 1 \([0-9a-f]{12}\)", text)
     assert "unverändert seit dem Laden" in text
 
 
@@ -452,11 +452,11 @@ def test_health_sees_files_changed_or_broken_since_they_were_loaded(db: Engine, 
     app = create_app(load_config(data, prompts), settings, clock=lambda: PINNED, console=ConsoleSettings(KEY, False))
     client = app.test_client()
     _login(client)
-    loaded = re.search(r"Fassung \(Prüfsumme der Dateien\) ([0-9a-f]{12})", _text(client.get("/console/health"))).group(1)
+    loaded = re.search(r"Dateien\) 1 \(([0-9a-f]{12})\)", _text(client.get("/console/health"))).group(1)
     hotlines = data / "hotlines.yaml"
     hotlines.write_text(hotlines.read_text(encoding="utf-8").replace("timezone: Europe/Berlin", "timezone: Mars/Olympus"),
                         encoding="utf-8")
     text = _text(client.get("/console/health"))
-    assert f"Fassung (Prüfsumme der Dateien) {loaded}" in text  # what is served has not changed
-    assert "geändert (Fassung " in text and "zum Übernehmen den Dienst neu laden (SIGHUP)" in text
+    assert f"Dateien) 1 ({loaded})" in text  # what is served has not changed
+    assert "geändert (Prüfsumme " in text and "zum Übernehmen den Dienst neu laden (SIGHUP)" in text
     assert "Die Dateien auf der Platte haben Fehler" in text and "Mars/Olympus" in text

@@ -3,7 +3,8 @@
 Property tests drive every webhook with arbitrary forms and query strings (missing, empty, huge,
 odd unicode, unknown keys, tampered call state) and check the answer is a TwiML <Response> that
 ends usefully: a Gather that leads on, a Dial shown to the hotline as the service's own number,
-or the numbers read out before a hang-up. Then the signature check (unsigned or wrongly signed:
+or a hang-up: after a talk of some length, thanks; otherwise the numbers read out, then 110/112
+right before the goodbye. Then the signature check (unsigned or wrongly signed:
 403; odd URLs; TLS ending at a proxy), the body limit (413) and the global error handler
 (fallback TwiML, nothing of the caller's in the log).
 
@@ -24,6 +25,7 @@ from werkzeug.datastructures import MultiDict
 
 from ivr import flow
 from ivr import web
+from ivr.flow import Say
 from ivr.config import Settings, parse_instant
 from ivr.directory import AUDIENCES, ANYONE
 from ivr.loading import load_config
@@ -33,8 +35,8 @@ SERVICE_NUMBER = "+4930123456789"
 CALLER_NUMBER = "+4917699887766"  # distinctive: must never show up in a log
 E164 = re.compile(r"\+[1-9][0-9]{6,14}\Z")  # ITU-T E.164 as Twilio writes it
 WEBHOOKS = ("/voice", "/menu", "/dialed", "/fallback")
-RETRY_STATUSES = ("busy", "no-answer", "failed", "canceled")
-DIAL_STATUSES = ("completed", "answered", *RETRY_STATUSES)
+TALKED = ("completed", "answered")  # the only statuses that may mean somebody talked
+DIAL_STATUSES = (*TALKED, "busy", "no-answer", "failed", "canceled")
 KEYS = tuple("0123456789*#")
 
 SETTINGS = Settings.from_env({})
@@ -46,6 +48,8 @@ NODES = sorted(CONFIG.menu.nodes)
 LANGUAGES = tuple(CONFIG.menu.languages)
 SAY_LANGUAGES = {CONFIG.prompts[lang].voice.language for lang in LANGUAGES}
 ALLOWED_VERBS = {"Say", "Gather", "Redirect", "Dial", "Hangup"}
+SHORT_TALK = CONFIG.directory.service.short_talk_seconds
+END_NODES = (flow.CLOSED_NODE, flow.UNREACHABLE_NODE, flow.SHORT_TALK_NODE)  # numbers just read there
 
 # Instants that cover the shapes of the call: many lines open, all closed at night, Sunday, a
 # dated closure (Christmas Eve), and a Monday morning with only some lines open.
@@ -71,7 +75,11 @@ def _app(token: str | None = None, public_url: str | None = None, at: str = INST
 OPEN_APPS = {name: _app(at=at) for name, at in INSTANTS.items()}
 SIGNED_APP = _app(token=TOKEN)
 PROXIED_APP = _app(token=TOKEN, public_url="https://helpline.example.org")
-FALLBACK_XML = OPEN_APPS["tue-afternoon"].extensions["ivr.service"].renderer.fallback()
+RENDERER = OPEN_APPS["tue-afternoon"].extensions["ivr.service"].renderer
+FALLBACK_XML = RENDERER.fallback()
+# the last words of a call, in every language, to callers under 18 and to everyone else
+DONE = {RENDERER.text(Say("connect.done"), lang, young) for lang in LANGUAGES for young in (False, True)}
+GOODBYE = {RENDERER.text(Say("goodbye"), lang, young) for lang in LANGUAGES for young in (False, True)}
 
 
 class _Errors(logging.Handler):
@@ -105,8 +113,11 @@ HUGE = st.one_of(  # long values, mostly under the body limit, sometimes over it
 )
 ANY_VALUE = st.one_of(ODD_TEXT, NASTY, HUGE)
 DIGITS = st.one_of(st.sampled_from(KEYS), st.sampled_from(["00", "12", "1#", "*#", "0 "]), ANY_VALUE)
-DIAL_STATUS = st.one_of(st.sampled_from(DIAL_STATUSES), st.sampled_from(["BUSY", " busy", "no_answer"]),
+DIAL_STATUS = st.one_of(st.sampled_from(DIAL_STATUSES),
+                        st.sampled_from(["BUSY", " busy", "no_answer", "", "Completed", " completed ", "ANSWERED"]),
                         ANY_VALUE)
+DURATIONS = ["0", "5", "29", "30", "31", "600", "", " 45 ", "-3", "1e3", "٣٠", "9999999", "30.5"]
+DIAL_DURATION = st.one_of(st.sampled_from(DURATIONS), ANY_VALUE)
 TO = st.one_of(
     st.just(SERVICE_NUMBER),
     st.from_regex(r"\+[1-9][0-9]{6,14}", fullmatch=True),
@@ -117,6 +128,7 @@ TO = st.one_of(
 KNOWN_FORM = st.fixed_dictionaries({}, optional={
     "Digits": DIGITS,
     "DialCallStatus": DIAL_STATUS,
+    "DialCallDuration": DIAL_DURATION,
     "To": TO,
     "Called": TO,
     "From": st.one_of(st.just(CALLER_NUMBER), ANY_VALUE),
@@ -135,6 +147,7 @@ TWILIO_FORM = st.fixed_dictionaries({
 }, optional={
     "Digits": st.sampled_from(KEYS),
     "DialCallStatus": st.sampled_from(DIAL_STATUSES),
+    "DialCallDuration": st.sampled_from(DURATIONS),
     "Caller": st.just(CALLER_NUMBER),
     "Odd": ANY_VALUE,
 })
@@ -190,12 +203,18 @@ def digit_groups(say: ET.Element) -> list[str]:
 
 
 def _say_text(say: ET.Element) -> str:
-    return "".join(say.itertext()).strip()
+    return " ".join("".join(say.itertext()).split())
+
+
+def _seconds(text: str) -> int | None:
+    """DialCallDuration as Twilio writes it: ASCII digits; anything else is no length at all."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 7 else None
 
 
 def assert_state_url(url: str | None, path: str) -> None:
     """The next webhook's URL carries a call state the app itself would read back unchanged."""
-    assert url and url.startswith(path + "?"), url
+    # relative to the webhook (no leading "/"), so that a public URL's path prefix is kept
+    assert url and url.startswith(path.lstrip("/") + "?"), url
     params = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
     assert params.get("n") in CONFIG.menu.nodes and params.get("l") in LANGUAGES, url
     state = flow.parse_state(CONFIG, params)
@@ -234,24 +253,32 @@ def assert_useful(root: ET.Element, route: str, form: list[tuple[str, str]],
         numbers = [(n.text or "").strip() for n in dial.iter("Number")]
         assert len(numbers) == 1 and numbers[0] in LINE_PHONES, numbers
         assert dial.get("record", "do-not-record") == "do-not-record"
+        assert dial.get("ringTone") == "de"  # the ring German callers know
         assert_state_url(dial.get("action"), web.DIALED_PATH)
         return
 
     # the end of the call: what was said, then a hang-up
     assert verbs[-1] == "Hangup" and verbs.count("Hangup") == 1, verbs
     assert set(verbs[:-1]) == {"Say"}, "a hang-up with nothing said first"
-    if any(digit_groups(say) for say in root.iter("Say")):
-        return
-    # Two goodbyes may come without numbers: after a talk that took place (the dial ended
-    # without a retry status) and at the closed/unreachable menus, which have just read the
-    # numbers out (silence or unknown keys again there ends the call kindly).
+    says = root.findall("Say")
     cut = getattr(web, "_MAX_FIELD", 200)  # the app reads at most this much of a field
     status = (_first(form, "DialCallStatus") or "")[:cut].strip()
-    node = _first(query, "n")
-    finished_talk = route == web.DIALED_PATH and status and status not in RETRY_STATUSES
-    after_numbers = route == web.MENU_PATH and node in (flow.CLOSED_NODE, flow.UNREACHABLE_NODE)
-    assert finished_talk or after_numbers, (
-        f"{route}?{urlencode(query)} hangs up without reading a number: {ET.tostring(root, 'unicode')[:800]}")
+    seconds = _seconds((_first(form, "DialCallDuration") or "")[:cut].strip())
+    shown = ET.tostring(root, "unicode")[:800]
+    # Only exactly "completed"/"answered" of some length is a talk: then thanks, nothing more.
+    if route == web.DIALED_PATH and status in TALKED and seconds is not None and seconds >= SHORT_TALK:
+        assert [_say_text(say) for say in says] in [[text] for text in DONE], shown
+        return
+    # Every other end (rule 6): 110 and 112 right before a goodbye.
+    assert route == web.MENU_PATH, f"{route}?{urlencode(query)} hangs up without a talk: {shown}"
+    assert len(says) >= 2 and digit_groups(says[-2]) == ["110", "112"], shown
+    assert _say_text(says[-1]) in GOODBYE, shown
+    # And the numbers of the lines first, unless the menu just read them out (silence or unknown
+    # keys again at the closed, unreachable or short-talk menu ends the call kindly).
+    if _first(query, "n") in END_NODES:
+        return
+    line_numbers = [group for say in says[:-2] for group in digit_groups(say)]
+    assert line_numbers, f"{route}?{urlencode(query)} hangs up without reading a number: {shown}"
 
 
 def assert_fallback(root: ET.Element) -> None:
@@ -327,6 +354,27 @@ def test_webhooks_configured_for_get_answer_too(app_name, route, query, form):
     assert_useful(root, route, items, items)
 
 
+@pytest.mark.parametrize("duration", [None, *DURATIONS])
+@pytest.mark.parametrize("status", [None, *DIAL_STATUSES, "BUSY", "Completed", " completed ", "weird", ""])
+@pytest.mark.parametrize("app_name", ["tue-afternoon", "tue-night"])
+def test_every_dial_result_as_twilio_may_report_it(app_name, status, duration):
+    """Rule 4 at /dialed, deterministically: only completed/answered of some length end the call
+    (with thanks); anything else tries the next line or offers the numbers, never a dead end."""
+    form = [("To", SERVICE_NUMBER), ("From", CALLER_NUMBER)]
+    form += [("DialCallStatus", status)] if status is not None else []
+    form += [("DialCallDuration", duration)] if duration is not None else []
+    query = [("n", "main"), ("l", "de"), ("a", "adult"), ("t", "hateaid")]
+    ERRORS.records.clear()
+    response = OPEN_APPS[app_name].test_client().post(f"{web.DIALED_PATH}?{urlencode(query)}", data=_body(form),
+                                                      content_type="application/x-www-form-urlencoded")
+    root = parse_twiml(response)
+    assert not ERRORS.records, ERRORS.records[0].getMessage()
+    assert_useful(root, web.DIALED_PATH, form, query)
+    seconds = _seconds((duration or "").strip())
+    talked = (status or "").strip() in TALKED and seconds is not None and seconds >= SHORT_TALK
+    assert (root[-1].tag == "Hangup") == talked, (status, duration, [child.tag for child in root])
+
+
 @pytest.mark.parametrize("body", [
     b"Digits=%FF%FE&To=%ED%A0%80&From=%C0%AF",  # invalid UTF-8, an encoded lone surrogate
     b"Digits=1&Digits=2&To=" + quote(SERVICE_NUMBER).encode(),
@@ -363,8 +411,8 @@ def test_other_content_types_answer_twiml(route, content_type):
 def test_a_body_over_the_limit_gets_413(app, route):
     form = [("To", SERVICE_NUMBER), ("Digits", "1"), ("Junk", "x" * web.MAX_BODY)]
     response = _post(app, route, form, _sign("http://localhost" + route, form))
-    if route == "/fallback" and app is not SIGNED_APP:
-        # nothing reads the form there (no signature to check): the static answer, still no 5xx
+    if route == "/fallback":
+        # nothing reads the form there (it needs no signature): the static answer, still no 5xx
         assert response.get_data(as_text=True) == FALLBACK_XML
         return
     assert response.status_code == 413
@@ -394,10 +442,12 @@ def _post(app, path: str, form: list[tuple[str, str]], signature: str | None, ba
 
 SMALL_VALUE = st.one_of(ODD_TEXT, NASTY)
 SMALL_FORM = pairs(st.fixed_dictionaries({}, optional={"Digits": DIGITS, "To": TO, "From": SMALL_VALUE,
-                                                       "DialCallStatus": DIAL_STATUS}),
+                                                       "DialCallStatus": DIAL_STATUS,
+                                                       "DialCallDuration": DIAL_DURATION}),
                    st.lists(st.tuples(SMALL_VALUE, SMALL_VALUE), max_size=4))
-SIGNED_PATHS = st.sampled_from(["/voice", "/menu?n=main&l=de", "/menu?n=who&l=en&r=1",
-                                "/dialed?n=who&l=de&a=adult&t=hateaid", "/fallback"])
+SIGNED_PATHS = st.sampled_from(["/voice", "/menu?n=main&l=de", "/menu?n=guidance&l=en&r=1",
+                                "/menu?n=short_talk&l=de&a=young_person&t=kids-line",
+                                "/dialed?n=main&l=de&a=adult&t=hateaid", "/fallback"])
 
 
 @settings(max_examples=100, deadline=None)
@@ -419,6 +469,9 @@ def test_unsigned_or_wrongly_signed_requests_get_403(path, form, forged):
     if signature == good:
         return
     response = _post(SIGNED_APP, path, form, signature)
+    if path == "/fallback":  # static public information: answered whatever the signature
+        assert response.get_data(as_text=True) == FALLBACK_XML
+        return
     if len(_body(form)) > web.MAX_BODY:  # too big to be Twilio's: refused before it is read
         assert response.status_code == 413
         return
@@ -430,7 +483,7 @@ def test_unsigned_or_wrongly_signed_requests_get_403(path, form, forged):
 @given(path=SIGNED_PATHS, form=SMALL_FORM)
 def test_correctly_signed_requests_are_answered(path, form):
     response = _post(SIGNED_APP, path, form, _sign("http://localhost" + path, form))
-    if len(_body(form)) > web.MAX_BODY:
+    if len(_body(form)) > web.MAX_BODY and path != "/fallback":  # the fallback reads no form
         assert response.status_code == 413
         return
     root = parse_twiml(response)
@@ -441,11 +494,12 @@ def test_correctly_signed_requests_are_answered(path, form):
 
 @pytest.mark.parametrize("path", [
     "/menu?n=main&l=de&x=%C3%BC%E2%82%AC%F0%9F%92%A5",  # percent-encoded unicode
-    "/menu?n=who&l=de&to=%2B4930123456&plus=+49+30",  # an encoded '+', and '+' as space
+    "/menu?n=hotlines&l=de&to=%2B4930123456&plus=+49+30",  # an encoded '+', and '+' as space
+    "/menu?n=who&l=de&a=adult",  # a node of the menu before the redesign: a call that outlived a deploy
     "/menu?n=main&l=en&q=a%20b&q=c+d",  # spaces as %20, repeated parameter
     "/menu?n=guidance&n=main&l=de&l=en",  # repeated state parameters: the first counts
-    "/dialed?n=who&l=de&a=adult&t=hateaid%2Cabuse-helpline",
-    "/dialed?n=who&l=de&a=adult&t=hateaid,abuse-helpline",  # the same, not encoded
+    "/dialed?n=main&l=de&a=adult&t=hateaid%2Cabuse-helpline",
+    "/dialed?n=main&l=de&a=adult&t=hateaid,abuse-helpline",  # the same, not encoded
     "/voice?empty=&flag",
     "/menu?n=main&l=de&x=%7E%27%28%29%2A%21",
 ])
@@ -458,7 +512,7 @@ def test_signature_holds_for_odd_urls_signed_exactly(path):
 @pytest.mark.parametrize("signed, requested", [
     ("/menu?n=main&l=en&q=a%20b", "/menu?n=main&l=en&q=a+b"),
     ("/menu?n=main&l=de&x=%C3%BC", "/menu?n=main&l=de&x=%c3%bc"),
-    ("/dialed?n=who&l=de&t=hateaid%2Cabuse-helpline", "/dialed?n=who&l=de&t=hateaid,abuse-helpline"),
+    ("/dialed?n=main&l=de&t=hateaid%2Cabuse-helpline", "/dialed?n=main&l=de&t=hateaid,abuse-helpline"),
     ("/menu?n=main&l=de", "/menu?l=de&n=main"),
 ])
 def test_signature_is_for_the_exact_url(signed, requested):
@@ -468,7 +522,7 @@ def test_signature_is_for_the_exact_url(signed, requested):
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize("path", ["/voice", "/menu?n=main&l=de", "/dialed?n=who&l=de&a=adult&t=hateaid"])
+@pytest.mark.parametrize("path", ["/voice", "/menu?n=main&l=de", "/dialed?n=main&l=de&a=adult&t=hateaid"])
 def test_behind_a_tls_proxy_the_public_url_is_what_counts(path):
     """TLS ends at a proxy: the app sees http://internal:8000, Twilio signed https://helpline..."""
     form = [("To", SERVICE_NUMBER), ("Digits", "1"), ("DialCallStatus", "busy")]
@@ -522,7 +576,7 @@ def _assert_no_form_value(text: str) -> None:
     ("/voice", "start"),
     ("/menu?n=main&l=de", "key_pressed"),
     ("/menu?n=main&l=de", "parse_state"),
-    ("/dialed?n=who&l=de&a=adult&t=hateaid", "dial_ended"),
+    ("/dialed?n=main&l=de&a=adult&t=hateaid", "dial_ended"),
 ])
 def test_a_failing_flow_answers_the_fallback_and_logs_no_form_value(monkeypatch, caplog, route, function):
     monkeypatch.setattr(flow, function, _boom)

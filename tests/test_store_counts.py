@@ -55,15 +55,14 @@ def _talk(call: Call, seconds: int) -> None:
 def test_a_call_that_reaches_a_person_on_the_second_line(engine: Engine) -> None:
     live, new_call = _call_app(engine, TUE)
     call = new_call()
-    call.press("1")  # talk to someone: who is calling?
-    first = dial(call.press("3"))  # an adult affected
+    first = dial(call.press("3"))  # an adult affected: connect
     call.dial_ends("busy")
     _talk(call, 300)
     assert first is not None
     live.flush()
     hour = "2026-11-24T15:00:00"
     assert _stored(engine) == Counter({
-        (hour, "call", "started", 0): 1, (hour, "main_choice", "1", 0): 1, (hour, "audience", "adult", 0): 1,
+        (hour, "call", "started", 0): 1, (hour, "main_choice", "3", 0): 1, (hour, "audience", "adult", 0): 1,
         (hour, "dial_attempt", "hateaid", 0): 1, (hour, "dial_outcome", "hateaid/busy", 0): 1,
         (hour, "dial_attempt", "abuse-helpline", 0): 1, (hour, "dial_outcome", "abuse-helpline/completed", 0): 1,
         (hour, "talk", "abuse-helpline", 300): 1})
@@ -90,14 +89,15 @@ def test_nobody_open_is_unmet_demand_and_a_call_without_connection(engine: Engin
     call.silence()
     call.silence()  # goodbye
     call = new_call()
-    call.press("4")  # English
-    call.press("2")  # guidance
+    call.press("9")  # English
+    call.press("4")  # guidance
     live.flush()
     hour = "2026-11-28T22:00:00"
     assert _stored(engine) == Counter({
         (hour, "call", "started", 0): 2, (hour, "main_choice", "0", 0): 1, (hour, "unmet", "anyone/later", 0): 1,
         (hour, "no_connection", "nothing_open", 0): 1, (hour, "main_choice", "4", 0): 1,
-        (hour, "language", "en", 0): 1, (hour, "main_choice", "2", 0): 1, (hour, "guidance", "guidance", 0): 1})
+        (hour, "language", "en", 0): 1, (hour, "main_choice", "9", 0): 1, (hour, "main_choice", "4", 0): 1,
+        (hour, "guidance", "guidance", 0): 1})
 
 
 def test_unmet_demand_within_the_hour() -> None:
@@ -306,8 +306,11 @@ SERVICE = "+4930123456789"
     # without a usable service number nothing is dialled (the hotline would see the caller's)
     ("2026-11-24T15:30", ("menu", "n=main&l=de&r=1", "", "", None), (("no_connection", "no_caller_id"),)),
     ("2026-11-28T22:00", ("menu", "n=closed&l=de&r=1", "", "", SERVICE), (("no_connection", "nothing_open"),)),
-    # a talk: its outcome waits for DialCallDuration; no "no connection" after it
-    ("2026-11-24T15:30", ("dialed", "n=main&l=de&t=hateaid", "", "completed", SERVICE), (("talk", "hateaid"),)),
+    # a talk: long enough, or short (maybe a voicemail: the caller is offered more)
+    ("2026-11-24T15:30", ("dialed", "n=main&l=de&t=hateaid", "", "completed", SERVICE, 600),
+     (("dial_outcome", "hateaid/completed"), ("talk", "hateaid"))),
+    ("2026-11-24T15:30", ("dialed", "n=main&l=de&t=hateaid", "", "completed", SERVICE, 12),
+     (("dial_outcome", "hateaid/short_completed"), ("talk", "hateaid"))),
     ("2026-11-24T15:30", ("menu", "n=main&l=de", "7", "", SERVICE), (("main_choice", "other"),)),
     ("2026-11-24T15:30", ("menu", "n=guidance&l=de", "#", "", SERVICE), ()),  # repeated: not heard anew
 ])

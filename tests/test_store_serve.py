@@ -9,7 +9,7 @@ import os
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin
 
 from click.testing import CliRunner
 
@@ -56,9 +56,10 @@ def _dialled(server: Server) -> str | None:
 
 def _whole_call(server: Server) -> None:
     gather = _twiml(server, "/voice").find("Gather")
-    dial = _twiml(server, gather.get("action"), Digits="0").find("Dial")
+    menu = urljoin("/voice", gather.get("action"))  # relative to the webhook, as Twilio resolves it
+    dial = _twiml(server, menu, Digits="0").find("Dial")
     assert dial is not None
-    end = _twiml(server, dial.get("action"), DialCallStatus="completed", DialCallDuration="240")
+    end = _twiml(server, urljoin(menu, dial.get("action")), DialCallStatus="completed", DialCallDuration="240")
     assert [child.tag for child in end][-1] == "Hangup"
 
 

@@ -16,13 +16,15 @@ import xml.etree.ElementTree as ET
 from functools import cache
 
 import pytest
+import yaml
 from flask.testing import FlaskClient
 
 from ivr import flow
-from ivr.config import parse_instant
+from ivr.config import bundled_dir, parse_instant
+from ivr.loading import load_config
 from ivr.twiml import Renderer
 from twiml_helpers import (BASE, CALLER_NUMBER, NAME_DE, PHONE, SERVICE_NUMBER, SPOKEN, TOKEN, VOICE,
-                           Call, bundled_config, dial, dial_numbers, gather, make_app, parse, post,
+                           Call, bundled_config, dial, dial_numbers, gather, make_app, parse, post, prompt,
                            redirect, say_text, says, sign, spoken_numbers, texts, twilio_form, verbs)
 
 C = bundled_config()
@@ -30,22 +32,24 @@ TUE = "2026-11-24T15:30"
 SAT_AFTERNOON = "2026-11-28T15:00"
 SAT_NIGHT = "2026-11-28T22:00"
 DST_MONDAY = "2026-03-30T09:30"
-
-GREETING_DE = ("Infotelefon bei Gewalt mit intimen Bildern: kostenlos, anonym, ohne Aufzeichnung. "
-               "In akuter Gefahr: auflegen und 110 oder 112 wählen.")
-CONNECT_DE = "Mit der 1 verbinden wir Sie mit einer unabhängigen Beratungsstelle."
-GOODBYE_DE = "Danke, dass Sie angerufen haben. Sie müssen das nicht allein durchstehen. Auf Wiederhören."
-UNREACHABLE_DE = ("Wir konnten Sie gerade leider nicht verbinden. "
-                  "Sie können diese Nummern auch selbst wählen:")
+LONG_TALK = "600"  # DialCallDuration of a real conversation
 
 
-def connecting(line_id: str) -> str:
-    return (f"Wir verbinden Sie jetzt mit: {NAME_DE[line_id]}. "
-            "Bitte bleiben Sie dran, das kann einen Moment dauern.")
+def de(key: str, /, **values: str) -> str:
+    return prompt("de", key, **values)
 
 
 def spoken(line_id: str) -> str:
     return " ".join(SPOKEN[line_id])
+
+
+def line_de(key: str, line_id: str, /, **values: str) -> str:
+    return de(key, name=NAME_DE[line_id], number=spoken(line_id), **values)
+
+
+MAIN_DE = [de("main.connect"), de("emergency"), de("service.anonymous"), de("main.choices")]
+GREETING_DE = [de("greeting"), prompt("en", "language.offer", key="9"), *MAIN_DE]
+GOODBYE_DE = [de("emergency"), de("goodbye")]  # every end without a talk: 110/112, then goodbye
 
 
 def assert_every_say_is_voiced(root: ET.Element) -> None:
@@ -55,12 +59,12 @@ def assert_every_say_is_voiced(root: ET.Element) -> None:
         assert text, "an empty <Say>"
 
 
-def client_at(at: str, token: str | None = TOKEN) -> FlaskClient:
-    return make_app(at, token=token).test_client()
+def client_at(at: str, token: str | None = TOKEN, config=None) -> FlaskClient:
+    return make_app(at, token=token, config=config).test_client()
 
 
-def call_at(at: str, to: str = SERVICE_NUMBER) -> Call:
-    call = Call(client_at(at), to=to)
+def call_at(at: str, to: str = SERVICE_NUMBER, config=None) -> Call:
+    call = Call(client_at(at, config=config), to=to)
     call.start()
     return call
 
@@ -72,64 +76,72 @@ def assert_menu(root: ET.Element, action: str, said_before: int = 0) -> None:
     info = gather(root)
     assert info is not None
     assert (info.action, info.method, info.num_digits, info.timeout, info.finish_on_key, info.input) == (
-        action, "POST", "1", "6", "", "dtmf")
+        action, "POST", "1", "5", "", "dtmf")
     assert redirect(root) == action
     assert root.find("Redirect").get("method") == "POST"
     assert_every_say_is_voiced(root)
 
 
 def assert_dial(root: ET.Element, line_id: str, action: str, to: str = SERVICE_NUMBER) -> None:
-    """Rule 7: the hotline sees the service's number; nothing is recorded."""
+    """Rule 7: the hotline sees the service's number; nothing is recorded. The German ring."""
     assert verbs(root)[-1] == "Dial" and verbs(root).count("Dial") == 1, verbs(root)
     element = dial(root)
     assert element.get("action") == action and element.get("method") == "POST"
     assert 20 <= int(element.get("timeout")) <= 25
     assert element.get("callerId") == to
     assert element.get("record") == "do-not-record"
+    assert element.get("ringTone") == "de"
     assert dial_numbers(element) == [PHONE[line_id]]
     assert not (element.text or "").strip()
     assert_every_say_is_voiced(root)
 
 
+def assert_goodbye(root: ET.Element, before: list[str] | None = None) -> None:
+    """The end of a call without a talk: `before`, then 110/112 once more, then goodbye."""
+    said = [*(before or []), *GOODBYE_DE]
+    assert verbs(root) == ["Say"] * len(said) + ["Hangup"], verbs(root)
+    assert texts(root) == said
+    assert spoken_numbers(list(root.iter("Say"))[-2]) == [("110",), ("112",)]
+    assert_every_say_is_voiced(root)
+
+
 # -- (a) Tuesday afternoon: all four lines open ---------------------------------------------
 
-def test_tuesday_afternoon_greeting_then_a_person_first() -> None:
+def test_tuesday_afternoon_greeting_english_then_a_person_first() -> None:
     call = call_at(TUE)
-    assert_menu(call.root, "/menu?n=main&l=de")
-    assert texts(call.root) == [
-        GREETING_DE, CONNECT_DE,
-        "Mit der 2 hören Sie Hinweise, was Sie jetzt tun können. Mit der 3 hören Sie, welche "
-        "Beratungsstellen wann erreichbar sind. Mit der 0 verbinden wir Sie jederzeit sofort. "
-        "Ihre Nummer wird dabei nicht weitergegeben.",
-        "For English, press 4.",
-    ]
+    assert_menu(call.root, "menu?n=main&l=de")
+    assert texts(call.root) == GREETING_DE
+    # English is offered second, in English (rule 10)
+    assert says(call.root)[1] == ("For English, press 9.", *VOICE["en"])
 
 
 def test_tuesday_afternoon_list_of_open_lines_then_0() -> None:
     call = call_at(TUE)
-    root = call.press("3")
-    assert_menu(root, "/menu?n=hotlines&l=de")
-    assert texts(root)[:5] == [
-        "Jetzt erreichbar:",
-        f"{NAME_DE['kids-line']}, bis 20 Uhr. Telefon 116 111.",
-        f"{NAME_DE['parents-line']}, bis 19 Uhr. Telefon 0800 111 0 550.",
-        f"{NAME_DE['hateaid']}, bis 18 Uhr. Telefon 030 25208838.",
-        f"{NAME_DE['abuse-helpline']}, bis 20 Uhr. Telefon 0800 22 55 530.",
+    root = call.press("5")
+    assert_menu(root, "menu?n=hotlines&l=de")
+    assert texts(root) == [
+        de("hotlines.open_now"),
+        line_de("hotlines.line_open", "kids-line", until="20 Uhr"),
+        line_de("hotlines.line_open", "parents-line", until="19 Uhr"),
+        line_de("hotlines.line_open", "hateaid", until="18 Uhr"),
+        line_de("hotlines.line_open", "abuse-helpline", until="20 Uhr"),
+        de("hotlines.keys"),
+        de("keys.common"),
     ]
     root = call.press("0")
-    assert texts(root) == [connecting("abuse-helpline")]
-    assert_dial(root, "abuse-helpline", "/dialed?n=hotlines&l=de&t=abuse-helpline")
+    assert texts(root) == [de("connect.now")]  # short, without the hotline's name
+    assert_dial(root, "abuse-helpline", "dialed?n=hotlines&l=de&t=abuse-helpline")
 
 
-@pytest.mark.parametrize("who, line_id", [("1", "kids-line"), ("2", "parents-line"), ("3", "hateaid"),
-                                          ("4", "hateaid")])
-def test_tuesday_afternoon_the_best_fit_for_who_is_calling(who: str, line_id: str) -> None:
+@pytest.mark.parametrize("key, audience, line_id", [("1", "young_person", "kids-line"),
+                                                    ("2", "parent", "parents-line"),
+                                                    ("3", "adult", "hateaid")])
+def test_tuesday_afternoon_the_main_menus_keys_dial_the_best_fit_at_once(key: str, audience: str,
+                                                                         line_id: str) -> None:
     call = call_at(TUE)
-    root = call.press("1")
-    assert_menu(root, "/menu?n=who&l=de")
-    audience = ["young_person", "parent", "adult", "supporter"][int(who) - 1]
-    root = call.press(who)
-    assert_dial(root, line_id, f"/dialed?n=who&l=de&a={audience}&t={line_id}")
+    root = call.press(key)
+    assert verbs(root) == ["Say", "Dial"] and texts(root) == [de("connect.now")]
+    assert_dial(root, line_id, f"dialed?n=main&l=de&a={audience}&t={line_id}")
 
 
 # -- (b) exactly one line open ------------------------------------------------------------------
@@ -137,111 +149,102 @@ def test_tuesday_afternoon_the_best_fit_for_who_is_calling(who: str, line_id: st
 def test_saturday_afternoon_the_one_open_line_then_its_number_when_busy() -> None:
     call = call_at(SAT_AFTERNOON)
     root = call.press("0")
-    assert_dial(root, "kids-line", "/dialed?n=main&l=de&t=kids-line")
+    assert_dial(root, "kids-line", "dialed?n=main&l=de&t=kids-line")
     root = call.dial_ends("busy")
-    assert_menu(root, "/menu?n=unreachable&l=de", said_before=1)
+    assert_menu(root, "menu?n=unreachable&l=de", said_before=1)
     assert texts(root) == [
-        "Dort ist gerade besetzt.",
-        UNREACHABLE_DE,
-        f"{NAME_DE['kids-line']}: 116 111.",
-        "Mit der 1 versuchen wir es noch einmal, mit der 2 hören Sie Hinweise.",
-        "Mit der 0 verbinden wir Sie, mit der Sterntaste kommen Sie zum Hauptmenü, "
-        "mit der Rautetaste hören Sie alles noch einmal.",
+        de("connect.busy"),
+        de("unreachable.intro"),
+        line_de("unreachable.line", "kids-line"),
+        de("unreachable.keys"),
+        de("keys.common"),
     ]
-    assert_menu(call.silence(), "/menu?n=unreachable&l=de&r=1")  # repeated once
-    root = call.silence()
-    assert verbs(root) == ["Say", "Hangup"] and texts(root) == [GOODBYE_DE]
+    assert_menu(call.silence(), "menu?n=unreachable&l=de&r=1")  # repeated once
+    assert_goodbye(call.silence())
 
 
 def test_saturday_afternoon_an_adult_is_never_put_through_to_the_childrens_line() -> None:
     call = call_at(SAT_AFTERNOON)
-    call.press("1")
     root = call.press("3")
     assert dial(root) is None
-    assert_menu(root, "/menu?n=closed&l=de&a=adult")
+    assert_menu(root, "menu?n=closed&l=de&a=adult")
     assert texts(root)[:3] == [
-        "Gerade ist leider keine passende Beratungsstelle am Telefon erreichbar.",
-        "Die nächste ist am Montag um 9 Uhr erreichbar: Hilfetelefon Sexueller Missbrauch, "
-        "Telefon 0800 22 55 530.",
-        "Im Internet finden Sie Hilfe beim Bundesverband der Frauenberatungsstellen und "
-        "Frauennotrufe: aktiv minus gegen minus digitale minus gewalt punkt de.",
+        de("closed.none_open"),
+        line_de("closed.next", "abuse-helpline", when="am Montag um 9 Uhr"),
+        de("closed.online.women-counselling"),
     ]
+    # the web address as people say it, never "minus"
+    assert texts(root)[2].endswith(": aktiv gegen digitale gewalt, mit Bindestrichen, Punkt de.")
 
 
 # -- (c) Saturday night: nothing open -----------------------------------------------------------
 
 CLOSED_DE = [
-    "Gerade ist leider keine passende Beratungsstelle am Telefon erreichbar.",
-    "Die nächste ist am Montag um 9 Uhr erreichbar: Hilfetelefon Sexueller Missbrauch, Telefon 0800 22 55 530.",
-    "Bei Juuuport beraten junge Menschen andere junge Menschen online, per WhatsApp oder E-Mail: "
-    "juuuport punkt de.",
-    "Im Internet finden Sie Hilfe beim Bundesverband der Frauenberatungsstellen und Frauennotrufe: "
-    "aktiv minus gegen minus digitale minus gewalt punkt de.",
+    de("closed.none_open"),
+    line_de("closed.next", "abuse-helpline", when="am Montag um 9 Uhr"),
+    de("closed.online.juuuport"),
+    de("closed.online.women-counselling"),
 ]
 
 
 def test_saturday_night_0_says_when_the_next_line_opens_and_offers_guidance() -> None:
     call = call_at(SAT_NIGHT)
+    assert texts(call.root)[2] == de("main.connect_closed")  # no promise of a connection
     root = call.press("0")
     assert dial(root) is None
-    assert_menu(root, "/menu?n=closed&l=de")
+    assert_menu(root, "menu?n=closed&l=de")
     assert texts(root) == [
         *CLOSED_DE,
-        "Mit der 1 hören Sie Hinweise, was Sie jetzt schon tun können. "
-        "Mit der 2 hören Sie alle Nummern und Sprechzeiten.",
+        de("closed.keys"),
         # no "0 connects you" while nothing is open: it could not be kept
-        "Mit der Sterntaste kommen Sie zum Hauptmenü, mit der Rautetaste hören Sie alles noch einmal.",
+        de("keys.common_closed"),
     ]
     # the number in the sentence: digit groups with a short pause between them
     next_say = list(root.iter("Say"))[1]
     assert [(child.tag, child.text if child.tag == "say-as" else child.get("time")) for child in next_say] == [
         ("say-as", "0800"), ("break", "250ms"), ("say-as", "22"), ("break", "250ms"),
         ("say-as", "55"), ("break", "250ms"), ("say-as", "530")]
-    assert_menu(call.press("1"), "/menu?n=guidance&l=de")
+    assert_menu(call.press("1"), "menu?n=guidance&l=de")
 
 
 # Rule 3: before the call ends with nothing open, the numbers to call later, best fit first.
 NUMBERS_FOR_LATER_DE = [
-    "Damit Sie später selbst anrufen können, hier die Nummern und Sprechzeiten:",
-    "Hilfetelefon Sexueller Missbrauch: 0800 22 55 530. Sprechzeiten: Montag 9 Uhr bis 14 Uhr; "
-    "Dienstag 15 Uhr bis 20 Uhr; Mittwoch 9 Uhr bis 14 Uhr; Donnerstag 15 Uhr bis 20 Uhr; "
-    "Freitag 9 Uhr bis 14 Uhr.",
-    "HateAid – Beratung für Betroffene digitaler Gewalt: 030 25208838. Sprechzeiten: Montag 10 Uhr "
-    "bis 13 Uhr; Dienstag 15 Uhr bis 18 Uhr; Donnerstag 16 Uhr bis 19 Uhr.",
-    "Nummer gegen Kummer – Elterntelefon: 0800 111 0 550. Sprechzeiten: Montag 9 Uhr bis 17 Uhr; "
-    "Dienstag bis Donnerstag 9 Uhr bis 19 Uhr; Freitag 9 Uhr bis 17 Uhr.",
-    "Nummer gegen Kummer – Kinder- und Jugendtelefon: 116 111. Sprechzeiten: Montag bis Samstag "
-    "14 Uhr bis 20 Uhr.",
+    de("closed.numbers"),
+    line_de("closed.line", "abuse-helpline",
+            hours="Montag 9 Uhr bis 14 Uhr; Dienstag 15 Uhr bis 20 Uhr; Mittwoch 9 Uhr bis 14 Uhr; "
+                  "Donnerstag 15 Uhr bis 20 Uhr; Freitag 9 Uhr bis 14 Uhr"),
+    line_de("closed.line", "hateaid",
+            hours="Montag 10 Uhr bis 13 Uhr; Dienstag 15 Uhr bis 18 Uhr; Donnerstag 16 Uhr bis 19 Uhr"),
+    line_de("closed.line", "parents-line",
+            hours="Montag 9 Uhr bis 17 Uhr; Dienstag bis Donnerstag 9 Uhr bis 19 Uhr; Freitag 9 Uhr bis 17 Uhr"),
+    line_de("closed.line", "kids-line", hours="Montag bis Samstag 14 Uhr bis 20 Uhr"),
 ]
 
 
-def test_saturday_night_silence_twice_reads_when_then_goodbye() -> None:
+def test_saturday_night_one_silence_reads_when_the_numbers_110_112_then_goodbye() -> None:
+    """Rule 3 and 6: the main menu is played once; silence then ends the call kindly, with the
+    emergency numbers right before the goodbye."""
     call = call_at(SAT_NIGHT)
-    assert_menu(call.silence(), "/menu?n=main&l=de&r=1")
-    root = call.silence()
-    assert verbs(root) == ["Say"] * 10 + ["Hangup"]
-    assert texts(root) == [*CLOSED_DE, *NUMBERS_FOR_LATER_DE, GOODBYE_DE]
-    assert_every_say_is_voiced(root)
+    assert_goodbye(call.silence(), [*CLOSED_DE, *NUMBERS_FOR_LATER_DE])
 
 
 # -- (d) the Monday after the spring clock change -------------------------------------------------
 
 def test_monday_after_the_spring_change_at_half_past_nine() -> None:
     call = call_at(DST_MONDAY)
-    root = call.press("3")
+    root = call.press("5")
     assert texts(root)[:5] == [
-        "Jetzt erreichbar:",
-        f"{NAME_DE['parents-line']}, bis 17 Uhr. Telefon 0800 111 0 550.",
-        f"{NAME_DE['abuse-helpline']}, bis 14 Uhr. Telefon 0800 22 55 530.",
-        f"{NAME_DE['kids-line']}, wieder heute um 14 Uhr. Telefon 116 111. "
-        "Sprechzeiten: Montag bis Samstag 14 Uhr bis 20 Uhr.",
-        f"{NAME_DE['hateaid']}, wieder heute um 10 Uhr. Telefon 030 25208838. "
-        "Sprechzeiten: Montag 10 Uhr bis 13 Uhr; Dienstag 15 Uhr bis 18 Uhr; Donnerstag 16 Uhr bis 19 Uhr.",
+        de("hotlines.open_now"),
+        line_de("hotlines.line_open", "parents-line", until="17 Uhr"),
+        line_de("hotlines.line_open", "abuse-helpline", until="14 Uhr"),
+        line_de("hotlines.line_closed", "kids-line", when="heute um 14 Uhr",
+                hours="Montag bis Samstag 14 Uhr bis 20 Uhr"),
+        line_de("hotlines.line_closed", "hateaid", when="heute um 10 Uhr",
+                hours="Montag 10 Uhr bis 13 Uhr; Dienstag 15 Uhr bis 18 Uhr; Donnerstag 16 Uhr bis 19 Uhr"),
     ]
     call.press("*")
-    call.press("1")
     root = call.press("3")  # an adult: HateAid opens at 10, so the abuse helpline it is
-    assert_dial(root, "abuse-helpline", "/dialed?n=who&l=de&a=adult&t=abuse-helpline")
+    assert_dial(root, "abuse-helpline", "dialed?n=main&l=de&a=adult&t=abuse-helpline")
 
 
 @pytest.mark.parametrize("pinned, open_for_adult", [
@@ -251,7 +254,6 @@ def test_monday_after_the_spring_change_at_half_past_nine() -> None:
 ])
 def test_ivr_now_in_utc_or_with_an_offset_is_the_same_instant(pinned: str, open_for_adult: str) -> None:
     call = call_at(pinned)
-    call.press("1")
     assert dial_numbers(dial(call.press("3"))) == [PHONE[open_for_adult]]
 
 
@@ -259,25 +261,29 @@ def test_ivr_now_in_utc_or_with_an_offset_is_the_same_instant(pinned: str, open_
 
 def test_english_by_the_language_key() -> None:
     call = call_at(TUE)
-    root = call.press("4")
-    assert_menu(root, "/menu?n=main&l=en")
+    root = call.press("9")
+    assert_menu(root, "menu?n=main&l=en")
+    en = [prompt("en", key) for key in ("main.connect", "emergency", "service.anonymous", "main.choices")]
     assert says(root) == [
-        ("Helpline on abuse with intimate images: free, anonymous, nothing recorded. "
-         "In immediate danger, hang up and dial 110 or 112.", *VOICE["en"]),
-        ("Press 1 to reach an independent counselling service.", *VOICE["en"]),
-        ("Press 2 for guidance on what you can do now. Press 3 to hear which counselling services can "
-         "be reached, and when. Press 0 at any time to be connected straight away. Your number is not "
-         "passed on.", *VOICE["en"]),
-        ("Für Deutsch drücken Sie die 4.", *VOICE["de"]),  # offered in the other language
+        (prompt("en", "greeting"), *VOICE["en"]),
+        (prompt("de", "language.offer", key="9"), *VOICE["de"]),  # offered in the other language
+        *((text, *VOICE["en"]) for text in en),
     ]
+    assert spoken_numbers(list(root.iter("Say"))[3]) == [("110",), ("112",)]
     root = call.press("0")
-    assert says(root) == [("We are connecting you now to: Sexual abuse helpline. Please stay on the line, "
-                           "this may take a moment.", *VOICE["en"])]
-    assert_dial(root, "abuse-helpline", "/dialed?n=main&l=en&t=abuse-helpline")
-    root = call.dial_ends("completed")
-    assert says(root) == [("Thank you for calling. If you need support again, you are welcome to call "
-                           "back. Goodbye.", *VOICE["en"])]
+    assert says(root) == [(prompt("en", "connect.now"), *VOICE["en"])]
+    assert_dial(root, "abuse-helpline", "dialed?n=main&l=en&t=abuse-helpline")
+    root = call.dial_ends("completed", LONG_TALK)
+    assert says(root) == [(prompt("en", "connect.done"), *VOICE["en"])]
     assert verbs(root) == ["Say", "Hangup"]
+
+
+def test_4_at_the_main_menu_is_the_guidance_in_either_language() -> None:
+    call = call_at(TUE)
+    assert_menu(call.press("4"), "menu?n=guidance&l=de")
+    call = call_at(TUE)
+    call.press("9")
+    assert_menu(call.press("4"), "menu?n=guidance&l=en")
 
 
 # -- (f) the Dial --------------------------------------------------------------------------------
@@ -286,7 +292,7 @@ def test_english_by_the_language_key() -> None:
 def test_dial_shows_the_called_service_number_not_the_callers(to: str) -> None:
     call = call_at(TUE, to=to)
     root = call.press("0")
-    assert_dial(root, "abuse-helpline", "/dialed?n=main&l=de&t=abuse-helpline", to=to)
+    assert_dial(root, "abuse-helpline", "dialed?n=main&l=de&t=abuse-helpline", to=to)
     assert CALLER_NUMBER not in ET.tostring(root, "unicode")
 
 
@@ -294,10 +300,39 @@ def test_without_a_usable_to_nothing_is_dialled_and_the_numbers_are_read() -> No
     call = call_at(TUE, to="anonymous")
     root = call.press("0")
     assert dial(root) is None
-    assert_menu(root, "/menu?n=unreachable&l=de")
-    assert texts(root)[0] == UNREACHABLE_DE
+    assert_menu(root, "menu?n=unreachable&l=de")
+    assert texts(root)[0] == de("unreachable.intro")
     assert [n for say in list(root.iter("Say"))[1:5] for n in spoken_numbers(say)] == [
         SPOKEN["abuse-helpline"], SPOKEN["hateaid"], SPOKEN["parents-line"], SPOKEN["kids-line"]]
+
+
+OWN_CALLER_ID = "+4930555000111"
+
+
+@pytest.fixture(scope="module")
+def with_caller_id(tmp_path_factory: pytest.TempPathFactory):
+    """The bundled config, with `service.caller_id` set in hotlines.yaml."""
+    data = tmp_path_factory.mktemp("data")
+    for source in bundled_dir("data").iterdir():
+        if source.is_file():
+            (data / source.name).write_bytes(source.read_bytes())
+    hotlines = yaml.safe_load((data / "hotlines.yaml").read_text(encoding="utf-8"))
+    hotlines.setdefault("service", {})["caller_id"] = OWN_CALLER_ID
+    (data / "hotlines.yaml").write_text(yaml.safe_dump(hotlines, sort_keys=False, allow_unicode=True),
+                                        encoding="utf-8")
+    return load_config(data, bundled_dir("prompts"))
+
+
+@pytest.mark.parametrize("to", [SERVICE_NUMBER, "anonymous"])
+def test_a_service_caller_id_from_the_directory_is_what_the_hotline_sees(with_caller_id, to: str) -> None:
+    """Rule 7: the operator's caller ID replaces the called number, and still never the caller's;
+    with it, a call whose To is unusable is put through too."""
+    call = call_at(TUE, to=to, config=with_caller_id)
+    root = call.press("0")
+    assert_dial(root, "abuse-helpline", "dialed?n=main&l=de&t=abuse-helpline", to=OWN_CALLER_ID)
+    root = call.dial_ends("busy")
+    assert dial(root).get("callerId") == OWN_CALLER_ID
+    assert CALLER_NUMBER not in ET.tostring(root, "unicode")
 
 
 # -- (g) the fallback chain through /dialed ----------------------------------------------------------
@@ -305,51 +340,72 @@ def test_without_a_usable_to_nothing_is_dialled_and_the_numbers_are_read() -> No
 def test_busy_no_answer_failed_canceled_walk_the_open_lines_then_read_the_numbers() -> None:
     call = call_at(TUE)
     call.press("0")
-    chain = [("busy", "Dort ist gerade besetzt.", "hateaid", "abuse-helpline%2Chateaid"),
-             ("no-answer", "Dort hat gerade niemand abgenommen.", "parents-line",
-              "abuse-helpline%2Chateaid%2Cparents-line"),
-             ("failed", "Diese Verbindung hat leider nicht geklappt.", "kids-line",
-              "abuse-helpline%2Chateaid%2Cparents-line%2Ckids-line")]
+    chain = [("busy", "connect.busy", "hateaid", "abuse-helpline%2Chateaid"),
+             ("no-answer", "connect.no_answer", "parents-line", "abuse-helpline%2Chateaid%2Cparents-line"),
+             ("failed", "connect.failed", "kids-line", "abuse-helpline%2Chateaid%2Cparents-line%2Ckids-line")]
     for status, reason, line_id, tried in chain:
         root = call.dial_ends(status)
-        assert texts(root) == [reason, "Wir versuchen es bei einer anderen Stelle.", connecting(line_id)]
-        assert_dial(root, line_id, f"/dialed?n=main&l=de&t={tried}")
+        # why, then that the next is tried: short, not interruptible, no hotline name
+        assert texts(root) == [de(reason), de("connect.next")]
+        assert_dial(root, line_id, f"dialed?n=main&l=de&t={tried}")
     root = call.dial_ends("canceled")
-    assert_menu(root, "/menu?n=unreachable&l=de", said_before=1)
+    assert_menu(root, "menu?n=unreachable&l=de", said_before=1)
     assert texts(root)[:6] == [
-        "Diese Verbindung hat leider nicht geklappt.",
-        UNREACHABLE_DE,
-        f"{NAME_DE['abuse-helpline']}: 0800 22 55 530.",
-        f"{NAME_DE['hateaid']}: 030 25208838.",
-        f"{NAME_DE['parents-line']}: 0800 111 0 550.",
-        f"{NAME_DE['kids-line']}: 116 111.",
+        de("connect.failed"),
+        de("unreachable.intro"),
+        *(line_de("unreachable.line", i) for i in ("abuse-helpline", "hateaid", "parents-line", "kids-line")),
     ]
 
 
-def test_completed_ends_the_call_politely() -> None:
+@pytest.mark.parametrize("status", ["completed", "answered"])
+@pytest.mark.parametrize("seconds", ["30", LONG_TALK])
+def test_a_talk_of_some_length_ends_the_call_politely(status: str, seconds: str) -> None:
     call = call_at(TUE)
     call.press("0")
-    root = call.dial_ends("completed")
+    root = call.dial_ends(status, seconds)
     assert verbs(root) == ["Say", "Hangup"]
-    assert texts(root) == ["Danke für Ihren Anruf. Wenn Sie wieder Unterstützung brauchen, rufen Sie "
-                           "gern erneut an. Auf Wiederhören."]
+    assert texts(root) == [de("connect.done")]
 
 
-def test_a_dial_result_without_a_status_counts_as_failed() -> None:
+@pytest.mark.parametrize("status", ["completed", "answered"])
+@pytest.mark.parametrize("seconds", ["0", "29", None, "", "12s", "-5"])
+def test_a_short_completed_dial_offers_the_next_line_and_the_numbers(status: str, seconds: str | None) -> None:
+    """Rule 4: a short "completed" (or one whose length Twilio did not say) may have been a
+    voicemail: the caller hears the open lines' numbers and 1 tries the next line."""
+    call = call_at(TUE)
+    call.press("3")  # an adult: HateAid first
+    root = call.dial_ends(status, seconds)
+    assert_menu(root, "menu?n=short_talk&l=de&a=adult&t=hateaid")
+    assert texts(root) == [de("short_talk.intro"), line_de("unreachable.line", "hateaid"),
+                           line_de("unreachable.line", "abuse-helpline"), de("short_talk.keys"),
+                           de("keys.common")]
+    root = call.press("1")
+    assert texts(root) == [de("connect.next")]
+    assert_dial(root, "abuse-helpline", "dialed?n=short_talk&l=de&a=adult&t=hateaid%2Cabuse-helpline")
+    assert texts(call.dial_ends("completed", LONG_TALK)) == [de("connect.done")]
+
+
+@pytest.mark.parametrize("status", [None, "", "BUSY", "weird", "Completed", "no_answer"])
+def test_a_dial_result_that_is_not_clearly_a_talk_tries_the_next_line(status: str | None) -> None:
     client = client_at(TUE)
-    path = "/dialed?n=main&l=de&t=abuse-helpline"
-    root = parse(post(client, path, twilio_form()))
-    assert texts(root)[0] == "Diese Verbindung hat leider nicht geklappt."
-    assert_dial(root, "hateaid", "/dialed?n=main&l=de&t=abuse-helpline%2Chateaid")
+    path = "dialed?n=main&l=de&t=abuse-helpline"
+    form = twilio_form(DialCallDuration=LONG_TALK, **({} if status is None else {"DialCallStatus": status}))
+    root = parse(post(client, path, form))
+    assert texts(root) == [de("connect.failed"), de("connect.next")]
+    assert_dial(root, "hateaid", "dialed?n=main&l=de&t=abuse-helpline%2Chateaid")
 
 
 # -- (h) every <Say>, on every path of the call ------------------------------------------------------
+
+DIAL_RESULTS = [("completed", 600), ("completed", 0), ("answered", None), ("busy", 0), ("no-answer", 0),
+                ("failed", 0), ("canceled", 0), ("BUSY", 0)]
+
 
 @cache
 def every_answer(at: str) -> tuple[ET.Element, ...]:
     """Every distinct TwiML answer reachable from /voice at `at`: all choice keys, one unknown
     key, 0 * #, silence, and every dial result. Walked in-process (flow + renderer, the same
-    code the webhooks call) because ~6000 HTTP round trips would cost seconds."""
+    code the webhooks call) because thousands of HTTP round trips would cost seconds."""
     renderer = Renderer(C)
     now = parse_instant(at, C.directory.timezone)  # as IVR_NOW is read
     seen: dict[str, ET.Element] = {}
@@ -362,12 +418,12 @@ def every_answer(at: str) -> tuple[ET.Element, ...]:
         seen[xml] = ET.fromstring(xml)
         then = step.then
         if isinstance(then, flow.Gather):
-            for key in [*C.menu.node(then.state.node).keys, "9", "0", "*", "#"]:
+            for key in [*C.menu.node(then.state.node).keys, "7", "0", "*", "#"]:
                 todo.append(flow.key_pressed(C, then.state, key, now))
             todo.append(flow.silence(C, then.state, now))
         elif isinstance(then, flow.Dial):
-            for status in ("completed", "busy", "no-answer", "failed", "canceled"):
-                todo.append(flow.dial_ended(C, then.state, status, now))
+            for status, seconds in DIAL_RESULTS:
+                todo.append(flow.dial_ended(C, then.state, status, seconds, now))
     return tuple(seen.values())
 
 
@@ -403,15 +459,42 @@ def test_no_sentence_has_a_doubled_full_stop(at: str) -> None:
     assert not doubled, doubled[:3]
 
 
-def test_the_emergency_numbers_come_early_in_the_greeting() -> None:
-    """Rule 6: 110 and 112 in the first <Say>, and the service never dials them."""
+@pytest.mark.parametrize("at", INSTANTS)
+def test_no_web_address_is_read_with_minus(at: str) -> None:
+    said = {text for root in every_answer(at) for text, _, _ in says(root)}
+    assert not [text for text in said if "minus" in text.lower()]
+
+
+def test_the_emergency_numbers_come_in_the_first_sentences_after_the_key_for_a_person() -> None:
+    """Rule 6: 110 and 112 in the first sentences (right after the first option, rule 1), and
+    the service never dials them."""
     root = call_at(TUE).root
-    first = next(root.iter("Say"))
-    assert spoken_numbers(first) == [("110",), ("112",)]
+    numbers = [spoken_numbers(say) for say in root.iter("Say")]
+    emergency = numbers.index([("110",), ("112",)])
+    assert emergency <= 3 and texts(root).index(de("main.connect")) < emergency
     for at in INSTANTS:
         for answer in every_answer(at):
             for element in answer.iter("Dial"):
                 assert dial_numbers(element)[0] in PHONE.values()
+
+
+@pytest.mark.parametrize("at", INSTANTS)
+def test_every_end_without_a_talk_says_110_and_112_right_before_goodbye(at: str) -> None:
+    """Rule 6, on every path: a hang-up follows either a talk (connect.done) or 110/112 and
+    the goodbye."""
+    done = {prompt(lang, "connect.done", young=young) for lang in ("de", "en") for young in (False, True)}
+    goodbye = {prompt(lang, "goodbye", young=young) for lang in ("de", "en") for young in (False, True)}
+    ends = [root for root in every_answer(at) if verbs(root)[-1:] == ["Hangup"]]
+    assert ends
+    without_talk = 0
+    for root in ends:
+        said = list(root.iter("Say"))
+        if len(said) == 1 and say_text(said[0]) in done:
+            continue  # after a talk of some length: thanks, nothing more
+        assert say_text(said[-1]) in goodbye, texts(root)
+        assert spoken_numbers(said[-2]) == [("110",), ("112",)], texts(root)
+        without_talk += 1
+    assert without_talk
 
 
 # -- (i) signatures ------------------------------------------------------------------------------
@@ -419,13 +502,13 @@ def test_the_emergency_numbers_come_early_in_the_greeting() -> None:
 @pytest.mark.parametrize("case", ["missing", "wrong-token", "other-url", "other-digits"])
 def test_requests_not_signed_by_twilio_for_this_url_and_form_get_403(case: str) -> None:
     client = client_at(TUE)
-    path = "/menu?n=main&l=de"
+    path = "menu?n=main&l=de"
     form = twilio_form(Digits="0")
     good = sign(BASE + path, form)
     signature = {
         "missing": None,
         "wrong-token": sign(BASE + path, form, token="not-" + TOKEN),
-        "other-url": sign(BASE + "/menu?n=who&l=de", form),  # a state the caller was never in
+        "other-url": sign(BASE + "menu?n=guidance&l=de", form),  # a state the caller was never in
         "other-digits": sign(BASE + path, twilio_form(Digits="1")),
     }[case]
     assert signature != good
@@ -442,15 +525,17 @@ def test_requests_not_signed_by_twilio_for_this_url_and_form_get_403(case: str) 
 def test_a_whole_call_logs_nothing_of_the_callers(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)  # the root logger: every logger that propagates
     call = call_at(TUE)
-    call.press("3")
+    call.press("5")
+    call.press("7")  # no such key here
     call.press("1")
-    call.press("9")
-    call.press("3")
     call.dial_ends("busy")
-    call.dial_ends("completed")
+    call.dial_ends("completed", "4")  # short: maybe a voicemail
+    call.press("1")
+    call.dial_ends("completed", LONG_TALK)
     client = client_at(TUE)
     client.post("/voice", data=twilio_form())  # refused: unsigned, and logged as such
-    assert len(call.history) == 7
+    assert len(call.history) == 8
+    assert verbs(call.root) == ["Say", "Hangup"]
     assert any("IVR_NOW" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
     for record in caplog.records:
         seen = " ".join([record.getMessage(), str(record.msg), repr(record.args), record.name,
@@ -462,6 +547,7 @@ def test_a_whole_call_logs_nothing_of_the_callers(caplog: pytest.LogCaptureFixtu
 # -- (k) the fallback -------------------------------------------------------------------------------
 
 def test_fallback_answers_every_number_in_every_language() -> None:
+    """Rule 6: in the fallback, 110/112 come first (in each language), then every line."""
     client = client_at(SAT_NIGHT)
     root = parse(post(client, "/fallback", twilio_form(ErrorCode="11200")))
     assert verbs(root)[-1] == "Hangup" and set(verbs(root)[:-1]) == {"Say"}
@@ -470,10 +556,15 @@ def test_fallback_answers_every_number_in_every_language() -> None:
     for say in root.iter("Say"):
         by_language.setdefault(say.get("language"), []).extend(spoken_numbers(say))
     expected = [SPOKEN[i] for i in ("abuse-helpline", "hateaid", "parents-line", "kids-line")]
-    assert by_language == {"de-DE": [*expected, ("110",), ("112",)],
-                           "en-GB": [*expected, ("110",), ("112",)]}
-    assert texts(root)[0] == ("Entschuldigung, hier ist gerade ein technischer Fehler aufgetreten. "
-                              "Sie können diese Beratungsstellen direkt anrufen:")
+    assert by_language == {"de-DE": [("110",), ("112",), *expected],
+                           "en-GB": [("110",), ("112",), *expected]}
+    assert texts(root)[:2] == [de("emergency"), de("error.apology")]
+    assert texts(root)[2] == line_de("error.line", "abuse-helpline",
+                                     hours="Montag 9 Uhr bis 14 Uhr; Dienstag 15 Uhr bis 20 Uhr; Mittwoch 9 Uhr "
+                                           "bis 14 Uhr; Donnerstag 15 Uhr bis 20 Uhr; Freitag 9 Uhr bis 14 Uhr")
+    english = [text for text, language, _ in says(root) if language == "en-GB"]
+    assert english[:2] == [prompt("en", "emergency"), prompt("en", "error.apology")]
+    assert english[-1] == prompt("en", "goodbye") and texts(root)[-1] == prompt("en", "goodbye")
 
 
 def test_the_last_resort_answer_is_voiced_too() -> None:

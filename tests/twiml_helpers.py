@@ -6,17 +6,19 @@ Kept out of conftest.py (which others edit) and imported by name: pytest puts te
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Mapping
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any, Callable, Mapping
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
+import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
-from ivr.config import Settings
+from ivr.config import Settings, bundled_dir
 from ivr.loading import Config, load_config
 from ivr.web import create_app
 
@@ -53,6 +55,35 @@ NAME_EN = {
     "abuse-helpline": "Sexual abuse helpline",
 }
 VOICE = {"de": ("de-DE", "Polly.Vicki-Neural"), "en": ("en-GB", "Polly.Amy-Neural")}
+# Web addresses as people say them (rule 10 of issue 7: never "minus"), per language.
+WEB = {
+    "de": {"web_juuuport": "juuuport Punkt de",
+           "web_women_counselling": "aktiv gegen digitale gewalt, mit Bindestrichen, Punkt de",
+           "web_jugendschutz_net": "jugendschutz Punkt net",
+           "web_internet_beschwerdestelle": "internet beschwerdestelle, mit Bindestrich, Punkt de"},
+    "en": {"web_juuuport": "juuuport dot de",
+           "web_women_counselling": "aktiv gegen digitale gewalt, with hyphens, dot de",
+           "web_jugendschutz_net": "jugendschutz dot net",
+           "web_internet_beschwerdestelle": "internet beschwerdestelle, with a hyphen, dot de"},
+}
+
+
+@cache
+def _prompts_file(lang: str) -> dict[str, Any]:
+    """prompts/<lang>.yaml as written, read here on its own (not through ivr's loader)."""
+    return yaml.safe_load((bundled_dir("prompts") / f"{lang}.yaml").read_text(encoding="utf-8"))
+
+
+def prompt(lang: str, key: str, /, *, young: bool = False, **values: str) -> str:
+    """The sentence for `key` exactly as the prompts file has it, the way the caller hears it:
+    one line, placeholders filled (110/112, web addresses as spoken, and `values`). With `young`,
+    the `young:` version where there is one. The wording lives in the YAML, so tests that
+    compare with this stay exact when an operator rewords a sentence."""
+    data = _prompts_file(lang)
+    text = ((data.get("young") or {}).get(key) if young else None) or data["prompts"][key]
+    fill = {"police": "110", "emergency": "112", **WEB[lang], **values}
+    spoken = re.sub(r"\{(\w+)\}", lambda m: fill[m.group(1)], text)
+    return " ".join(spoken.split())
 
 
 @cache
@@ -205,22 +236,30 @@ def post(client: FlaskClient, path: str, form: Mapping[str, str], token: str | N
 
 @dataclass
 class Call:
-    """One call, webhook by webhook, following the URLs the TwiML hands back as Twilio would."""
+    """One call, webhook by webhook, following the URLs the TwiML hands back as Twilio would:
+    each resolved against the URL it last requested (relative URLs keep a path prefix)."""
 
-    client: FlaskClient
+    client: Any  # a FlaskClient, or a werkzeug Client around a mounted app
     token: str | None = TOKEN
     to: str = SERVICE_NUMBER
     root: ET.Element | None = None
     history: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    base: str = BASE + "/"  # the service's root as Twilio knows it: the call starts at base + "voice"
+    # what a proxy in front does: the URL Twilio requested -> the URL the app receives
+    forward: Callable[[str], str] | None = None
+    url: str | None = None  # the URL last requested
 
-    def _post(self, path: str, **fields: str) -> ET.Element:
+    def _post(self, target: str, **fields: str) -> ET.Element:
+        self.url = urljoin(self.url or self.base, target)
         form = twilio_form(To=self.to, Called=self.to, **fields)
-        self.history.append((path, form))
-        self.root = parse(post(self.client, path, form, self.token))
+        self.history.append((self.url, form))
+        headers = {"X-Twilio-Signature": sign(self.url, form, self.token)} if self.token else {}
+        received = self.forward(self.url) if self.forward else self.url
+        self.root = parse(self.client.post(received, data=form, headers=headers))
         return self.root
 
     def start(self) -> ET.Element:
-        return self._post("/voice")
+        return self._post("voice")
 
     def press(self, key: str) -> ET.Element:
         info = gather(self._current())
@@ -232,10 +271,13 @@ class Call:
         assert url, f"nothing happens on silence: {verbs(self._current())}"
         return self._post(url)
 
-    def dial_ends(self, status: str) -> ET.Element:
+    def dial_ends(self, status: str, seconds: str | None = "0") -> ET.Element:
+        """Twilio reports the end of the Dial: its status and how long the hotline's leg lasted
+        (`None`: no DialCallDuration at all)."""
         element = dial(self._current())
         assert element is not None, f"no dial to end: {verbs(self._current())}"
-        return self._post(element.get("action", ""), DialCallStatus=status, DialCallDuration="0")
+        duration = {} if seconds is None else {"DialCallDuration": seconds}
+        return self._post(element.get("action", ""), DialCallStatus=status, **duration)
 
     def _current(self) -> ET.Element:
         assert self.root is not None, "the call has not started"

@@ -16,10 +16,11 @@ if TYPE_CHECKING:
 
 
 def mount_console(app: Flask, console: ConsoleSettings | None, settings: Settings,
-                  engine: Engine | None = None) -> None:
-    """The console, or (without its settings, e.g. no IVR_SECRET_KEY) a page saying it is off."""
+                  engine: Engine | None = None, generation: int = 1) -> None:
+    """The console, or (without its settings, e.g. no IVR_SECRET_KEY) a page saying it is off.
+    `generation` numbers the served config (1 at start, +1 per accepted reload)."""
     from .web import mount, mount_off
     if console is None:
         mount_off(app)
     else:
-        mount(app, console, settings, engine)
+        mount(app, console, settings, engine, generation)

@@ -263,7 +263,8 @@ def health_page() -> str:
     except Exception as error:  # shown, never raised: this page exists to say what is wrong
         database = str(error) or type(error).__name__
     return render_template("health.html", problems=problems, summary=summary, settings=settings,
-                           started=console().started, generation=console().generation, on_disk=on_disk,
+                           started=console().started, digest=console().digest,
+                           generation=console().generation, on_disk=on_disk,
                            database=database, pinned=bool(settings.now), at=now())
 
 

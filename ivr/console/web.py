@@ -43,7 +43,8 @@ class Console:
     app_settings: Settings
     engine: Engine
     started: dt.datetime  # when this worker built its app from the config it serves
-    generation: str  # a digest of the config files as they were when loaded
+    digest: str  # of the config files as they were when loaded
+    generation: int  # of the served config: 1 at start, +1 per accepted reload
 
 
 class ConsoleSessions(SecureCookieSessionInterface):
@@ -65,7 +66,8 @@ def config_digest(settings: Settings) -> str:
     return digest.hexdigest()[:12]
 
 
-def mount(app: Flask, console: ConsoleSettings, settings: Settings, engine: Engine | None) -> None:
+def mount(app: Flask, console: ConsoleSettings, settings: Settings, engine: Engine | None,
+          generation: int = 1) -> None:
     app.secret_key = console.secret_key
     app.session_interface = ConsoleSessions()
     app.config.update(SESSION_COOKIE_NAME="ivr_console", SESSION_COOKIE_HTTPONLY=True,
@@ -73,7 +75,7 @@ def mount(app: Flask, console: ConsoleSettings, settings: Settings, engine: Engi
                       PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS))
     app.extensions["ivr.console"] = Console(
         console, settings, engine or make_engine(StoreSettings.from_env()),
-        dt.datetime.now(dt.timezone.utc), config_digest(settings))
+        dt.datetime.now(dt.timezone.utc), config_digest(settings), generation)
     from . import pages  # noqa: F401  (the pages join the blueprint)
     app.register_blueprint(bp)
 

@@ -28,12 +28,12 @@ NO_CONNECTION = "no_connection"  # why a call ended without a connection
 DROPPED = "counts_dropped"  # counts lost while the database could not take them
 
 OUTCOMES = ("completed", "busy", "no_answer", "failed", "short_completed")
-SHORT_TALK_SECONDS = 30  # a "completed" dial shorter than this may have been a voicemail
-_TALKED = ("completed", "answered")
+_TALKED = flow.TALKED  # statuses that mean the hotline's leg was answered
 _STATUS = {"busy": "busy", "no-answer": "no_answer"}  # anything else that is no talk: failed
 
 # Why a call ended without a connection (dimension of NO_CONNECTION)
-NOTHING_OPEN, NONE_ANSWERED, NO_CALLER_ID, OTHER = "nothing_open", "none_answered", "no_caller_id", "other"
+NOTHING_OPEN, NONE_ANSWERED, NO_CALLER_ID = "nothing_open", "none_answered", "no_caller_id"
+AFTER_SHORT_TALK, OTHER = "after_short_talk", "other"  # a short "completed": maybe a voicemail
 
 
 def derive(config: Config, hook: Webhook, step: flow.Step, now: dt.datetime) -> tuple[Event, ...]:
@@ -59,7 +59,10 @@ def derive(config: Config, hook: Webhook, step: flow.Step, now: dt.datetime) -> 
     if hook.name == DIALED and incoming is not None and incoming.tried:
         line = incoming.tried[-1]
         if hook.dial_status in _TALKED:
-            events.append((TALK, line))  # completed or short: told by the duration, see with_talk
+            # shorter than the flow's threshold: maybe a voicemail (the caller is offered more)
+            long = hook.dial_seconds is not None and hook.dial_seconds >= config.directory.service.short_talk_seconds
+            events.append((DIAL_OUTCOME, f"{line}/{'completed' if long else 'short_completed'}"))
+            events.append((TALK, line))  # its seconds: see with_talk
         else:
             events.append((DIAL_OUTCOME, f"{line}/{_STATUS.get(hook.dial_status, 'failed')}"))
     if isinstance(then, flow.Dial):
@@ -77,24 +80,19 @@ def derive(config: Config, hook: Webhook, step: flow.Step, now: dt.datetime) -> 
 
 
 def with_talk(events: tuple[Event, ...], talk_seconds: int | None) -> list[tuple[str, str, int]]:
-    """(event, dimension, seconds) to add: a talk becomes its outcome (completed, or short when
-    under SHORT_TALK_SECONDS: maybe a voicemail) and its seconds, from DialCallDuration."""
-    out: list[tuple[str, str, int]] = []
-    for event, dimension in events:
-        if event == TALK:
-            seconds = max(talk_seconds or 0, 0)
-            kind = "completed" if seconds >= SHORT_TALK_SECONDS else "short_completed"
-            out.append((DIAL_OUTCOME, f"{dimension}/{kind}", 0))
-            out.append((TALK, dimension, seconds))
-        else:
-            out.append((event, dimension, 0))
-    return out
+    """(event, dimension, seconds) to add: a talk carries its seconds (DialCallDuration), the
+    only value that is not a count; every other event adds 0 seconds."""
+    seconds = max(talk_seconds or 0, 0)
+    return [(event, dimension, seconds if event == TALK else 0) for event, dimension in events]
 
 
 def _is_guidance(config: Config, node_id: str) -> bool:
-    """A node that only reads guidance: not the start, not the question who calls, no live part."""
+    """A node that reads guidance: not the start, no live part (hotlines, closed...), and not a
+    question whose every key connects (such as "who is calling")."""
     node = config.menu.nodes.get(node_id)
-    return node is not None and node.show is None and node_id not in (config.menu.start, flow.WHO_NODE)
+    if node is None or node.show is not None or node_id == config.menu.start:
+        return False
+    return not (node.keys and all(action.kind == "connect" for action in node.keys.values()))
 
 
 def _said(step: flow.Step) -> frozenset[str]:
@@ -121,4 +119,6 @@ def _why_unconnected(hook: Webhook, came_from: str | None, said: frozenset[str])
         return NO_CALLER_ID
     if "unreachable.intro" in said or came_from == flow.UNREACHABLE_NODE:
         return NONE_ANSWERED
+    if came_from == flow.SHORT_TALK_NODE:
+        return AFTER_SHORT_TALK
     return OTHER

@@ -1,0 +1,203 @@
+"""A stand-in for the few endpoints of Twilio's REST API that `ivr twilio` uses, served over real
+HTTP on loopback by a thread, so the twilio library's own client talks to it as to Twilio:
+
+- GET  /2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json?PhoneNumber=...
+- POST /2010-04-01/Accounts/{sid}/IncomingPhoneNumbers/{PN...}.json   (the update)
+- GET  /v1/DialingPermissions/Countries?CountryCode=...
+- GET  /v1/DialingPermissions/Countries/{ISO}/HighRiskSpecialPrefixes   (paged)
+
+Answers are shaped as Twilio's (list envelopes, error bodies with code and message); Basic auth
+is checked. Other paths answer what `pages` holds: stand-ins for a fallback URL. Imported by
+name (pytest puts tests/ on sys.path)."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+ACCOUNT_SID = "AC" + "0" * 31 + "1"
+AUTH_TOKEN = "standin-auth-token-7f3a"
+API_KEY, API_SECRET = "SK" + "0" * 31 + "2", "standin-api-secret-91cd"
+NUMBER_SID = "PN" + "0" * 31 + "3"
+
+_NUMBERS = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/IncomingPhoneNumbers\.json$")
+_NUMBER = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/IncomingPhoneNumbers/(PN\w+)\.json$")
+_COUNTRIES = "/v1/DialingPermissions/Countries"
+_PREFIXES = re.compile(r"^/v1/DialingPermissions/Countries/([A-Z]{2})/HighRiskSpecialPrefixes$")
+# The update's form names -> the resource's fields
+_FIELDS = {"VoiceUrl": "voice_url", "VoiceMethod": "voice_method",
+           "VoiceFallbackUrl": "voice_fallback_url", "VoiceFallbackMethod": "voice_fallback_method",
+           "VoiceApplicationSid": "voice_application_sid", "TrunkSid": "trunk_sid",
+           "VoiceCallerIdLookup": "voice_caller_id_lookup", "VoiceReceiveMode": "voice_receive_mode",
+           "StatusCallback": "status_callback", "StatusCallbackMethod": "status_callback_method"}
+
+
+def number_resource(phone: str, **fields: Any) -> dict[str, Any]:
+    """An IncomingPhoneNumber as the API returns it; unset voice settings as Twilio leaves them."""
+    return {
+        "account_sid": ACCOUNT_SID, "sid": NUMBER_SID, "phone_number": phone,
+        "friendly_name": phone, "api_version": "2010-04-01", "beta": False,
+        "capabilities": {"voice": True, "sms": False, "mms": False, "fax": False},
+        "voice_url": "", "voice_method": "POST", "voice_fallback_url": "",
+        "voice_fallback_method": "POST", "status_callback": "", "status_callback_method": "POST",
+        "voice_application_sid": "", "trunk_sid": None, "voice_caller_id_lookup": False,
+        "voice_receive_mode": "voice", "sms_url": "", "sms_method": "POST",
+        "date_created": "Mon, 16 Nov 2026 10:00:00 +0000",
+        "date_updated": "Mon, 16 Nov 2026 10:00:00 +0000", "status": "in-use",
+        "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/IncomingPhoneNumbers/{NUMBER_SID}.json",
+        **fields,
+    }
+
+
+def germany(low_risk: bool = True, special: bool = True) -> dict[str, Any]:
+    return {"iso_code": "DE", "name": "Germany", "continent": "EUROPE", "country_codes": ["+49"],
+            "low_risk_numbers_enabled": low_risk, "high_risk_special_numbers_enabled": special,
+            "high_risk_tollfraud_numbers_enabled": False,
+            "url": "https://voice.twilio.com/v1/DialingPermissions/Countries/DE", "links": {}}
+
+
+@dataclass
+class Asked:
+    method: str
+    path: str
+    query: dict[str, str]
+    form: dict[str, str]
+    user: str | None  # the Basic auth user name
+
+
+@dataclass
+class StandIn:
+    credentials: dict[str, str] = field(default_factory=lambda: {ACCOUNT_SID: AUTH_TOKEN,
+                                                                 API_KEY: API_SECRET})
+    account_sid: str = ACCOUNT_SID
+    numbers: list[dict[str, Any]] = field(default_factory=list)
+    countries: list[dict[str, Any]] = field(default_factory=lambda: [germany()])
+    special_prefixes: dict[str, list[str]] = field(default_factory=dict)
+    prefix_page_size: int = 50  # the most prefixes per page, whatever PageSize asks for
+    pages: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)  # path -> answer
+    delay: float = 0.0  # seconds before every API answer
+    ignore_updates: bool = False  # answer an update with the number unchanged
+    forced: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)  # path prefix -> answer
+    asked: list[Asked] = field(default_factory=list)
+    url: str = ""
+
+    def start(self) -> StandIn:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                standin._handle(self)
+
+            def do_POST(self) -> None:
+                standin._handle(self)
+
+            def log_message(self, *args: Any) -> None:  # keep the test output clean
+                pass
+
+        self._stopping = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def api_calls(self) -> list[tuple[str, str]]:
+        return [(a.method, a.path) for a in self.asked if a.path.startswith(("/2010-04-01", "/v1"))]
+
+    # -- the endpoints ---------------------------------------------------------------------------
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(h.path)
+        length = int(h.headers.get("Content-Length") or 0)
+        body = h.rfile.read(length) if length else b""
+        form = dict(parse_qsl(body.decode())) if body else {}
+        query = dict(parse_qsl(parts.query))
+        user, password = _basic_auth(h.headers.get("Authorization"))
+        self.asked.append(Asked(h.command, parts.path, query, form, user))
+        if parts.path in self.pages:
+            status, content_type, content = self.pages[parts.path]
+            return _send(h, status, content, content_type)
+        if self.delay and self._stopping.wait(self.delay):
+            return
+        forced = next((a for p, a in self.forced.items() if parts.path.startswith(p)), None)
+        if forced:
+            return _send_json(h, *forced)
+        if user is None or self.credentials.get(user) != password:
+            return _send_json(h, 401, _error(20003, "Authenticate", 401))
+        status, payload = self._route(h.command, parts.path, query, form)
+        _send_json(h, status, payload)
+
+    def _route(self, method: str, path: str, query: dict[str, str],
+               form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if (m := _NUMBERS.match(path)) and method == "GET" and m.group(1) == self.account_sid:
+            found = [n for n in self.numbers if n["phone_number"] == query.get("PhoneNumber")]
+            return 200, {"incoming_phone_numbers": found, "start": 0, "end": max(len(found) - 1, 0),
+                         "page": 0, "page_size": int(query.get("PageSize", 50)),
+                         "first_page_uri": path, "next_page_uri": None,
+                         "previous_page_uri": None, "uri": path}
+        if (m := _NUMBER.match(path)) and method == "POST" and m.group(1) == self.account_sid:
+            number = next((n for n in self.numbers if n["sid"] == m.group(2)), None)
+            if number is not None:
+                for name, value in ({} if self.ignore_updates else form).items():
+                    if name in _FIELDS:
+                        number[_FIELDS[name]] = (value == "true" if name == "VoiceCallerIdLookup"
+                                                 else value)
+                return 200, number
+        if path == _COUNTRIES and method == "GET":
+            found = [c for c in self.countries if query.get("CountryCode") in c["country_codes"]]
+            return 200, _v1_page("content", path, found, query, 50)
+        if (m := _PREFIXES.match(path)) and method == "GET":
+            found = [{"prefix": p} for p in self.special_prefixes.get(m.group(1), [])]
+            return 200, _v1_page("content", path, found, query, self.prefix_page_size)
+        return 404, _error(20404, f"The requested resource {path} was not found", 404)
+
+
+def _v1_page(key: str, path: str, records: list[dict[str, Any]], query: dict[str, str],
+             most: int) -> dict[str, Any]:
+    """A v1 list page; its next page is an absolute URL on voice.twilio.com, as Twilio gives."""
+    size = min(int(query.get("PageSize", 50)), most)
+    page = int(query.get("Page", 0))
+    base = f"https://voice.twilio.com{path}"
+    more = (page + 1) * size < len(records)
+    next_url = f"{base}?{urlencode({'PageSize': size, 'Page': page + 1})}" if more else None
+    return {key: records[page * size:(page + 1) * size],
+            "meta": {"key": key, "page": page, "page_size": size,
+                     "first_page_url": f"{base}?PageSize={size}&Page=0",
+                     "previous_page_url": None, "next_page_url": next_url,
+                     "url": f"{base}?PageSize={size}&Page={page}"}}
+
+
+def _error(code: int, message: str, status: int) -> dict[str, Any]:
+    return {"code": code, "message": message, "status": status,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}"}
+
+
+def _basic_auth(header: str | None) -> tuple[str | None, str | None]:
+    if not header or not header.startswith("Basic "):
+        return None, None
+    user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    return user, password
+
+
+def _send_json(h: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
+    _send(h, status, json.dumps(payload).encode(), "application/json")
+
+
+def _send(h: BaseHTTPRequestHandler, status: int, content: bytes, content_type: str) -> None:
+    h.send_response(status)
+    h.send_header("Content-Type", content_type)
+    h.send_header("Content-Length", str(len(content)))
+    h.end_headers()
+    h.wfile.write(content)
