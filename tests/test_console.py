@@ -297,8 +297,8 @@ def test_the_demand_heatmap_shows_small_counts_suppressed(editor: FlaskClient, d
 def test_health_shows_the_check_and_the_generation(editor: FlaskClient) -> None:
     text = _text(editor.get("/console/health"))
     assert "In Ordnung: 4 Leitungen" in text
-    assert re.search(r"Fassung \(Nummer seit dem Start, Prüfsumme der Dateien\) 1 \([0-9a-f]{12}\)", text)
-    assert "unverändert seit dem Laden" in text
+    assert "Fassung (1 beim Start, +1 je Neuladen) 1 " in text
+    assert "inhaltlich wie geladen" in text
 
 
 # -- try a call ---------------------------------------------------------------------------
@@ -449,14 +449,18 @@ def test_health_sees_files_changed_or_broken_since_they_were_loaded(db: Engine, 
     shutil.copytree(bundled_dir("data"), data)
     shutil.copytree(bundled_dir("prompts"), prompts)
     settings = Settings.from_env({"IVR_DATA_DIR": str(data), "IVR_PROMPTS_DIR": str(prompts)})
-    app = create_app(load_config(data, prompts), settings, clock=lambda: PINNED, console=ConsoleSettings(KEY, False))
+    app = create_app(load_config(data, prompts), settings, clock=lambda: PINNED, generation=3,
+                     console=ConsoleSettings(KEY, False))
     client = app.test_client()
     _login(client)
-    loaded = re.search(r"Dateien\) 1 \(([0-9a-f]{12})\)", _text(client.get("/console/health"))).group(1)
     hotlines = data / "hotlines.yaml"
-    hotlines.write_text(hotlines.read_text(encoding="utf-8").replace("timezone: Europe/Berlin", "timezone: Mars/Olympus"),
-                        encoding="utf-8")
+    original = hotlines.read_text(encoding="utf-8")
+    hotlines.write_text("# a comment changes nothing\n" + original, encoding="utf-8")
     text = _text(client.get("/console/health"))
-    assert f"Dateien) 1 ({loaded})" in text  # what is served has not changed
-    assert "geändert (Prüfsumme " in text and "zum Übernehmen den Dienst neu laden (SIGHUP)" in text
+    assert "Fassung (1 beim Start, +1 je Neuladen) 3 " in text and "inhaltlich wie geladen" in text
+    hotlines.write_text(original.replace('mon-sat: "14:00-20:00"', 'mon-sat: "14:00-21:00"', 1), encoding="utf-8")
+    assert "geändert: zum Übernehmen den Dienst neu laden (SIGHUP)" in _text(client.get("/console/health"))
+    hotlines.write_text(original.replace("timezone: Europe/Berlin", "timezone: Mars/Olympus"), encoding="utf-8")
+    text = _text(client.get("/console/health"))
     assert "Die Dateien auf der Platte haben Fehler" in text and "Mars/Olympus" in text
+    assert "fehlerhaft (siehe oben); es gilt weiter die geladene Fassung" in text

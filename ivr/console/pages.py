@@ -247,15 +247,15 @@ def report_csv() -> Response:
 
 @bp.route("/health")
 def health_page() -> str:
-    from .web import config_digest
     settings = console().app_settings
-    try:
+    changed = None
+    try:  # the files as `ivr check` and the next reload would read them
         fresh = load_config(settings.data_dir, settings.prompts_dir)
         problems, summary = None, (len(fresh.directory.lines), len(fresh.directory.resources),
                                    len(fresh.menu.nodes), ", ".join(fresh.menu.languages))
+        changed = fresh != config()  # compared by content: comments and layout do not count
     except ConfigInvalid as invalid:
         problems, summary = invalid.report(), None
-    on_disk = config_digest(settings)
     database = "ok"
     try:
         from ..store import migrate
@@ -263,8 +263,7 @@ def health_page() -> str:
     except Exception as error:  # shown, never raised: this page exists to say what is wrong
         database = str(error) or type(error).__name__
     return render_template("health.html", problems=problems, summary=summary, settings=settings,
-                           started=console().started, digest=console().digest,
-                           generation=console().generation, on_disk=on_disk,
+                           started=console().started, generation=console().generation, changed=changed,
                            database=database, pinned=bool(settings.now), at=now())
 
 

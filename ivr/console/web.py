@@ -3,11 +3,9 @@ The pages themselves are in pages.py."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from dataclasses import dataclass
 from functools import wraps
-from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -43,7 +41,6 @@ class Console:
     app_settings: Settings
     engine: Engine
     started: dt.datetime  # when this worker built its app from the config it serves
-    digest: str  # of the config files as they were when loaded
     generation: int  # of the served config: 1 at start, +1 per accepted reload
 
 
@@ -58,14 +55,6 @@ class ConsoleSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-def config_digest(settings: Settings) -> str:
-    digest = hashlib.sha256()
-    for folder in (settings.data_dir, settings.prompts_dir):
-        for path in sorted(Path(folder).glob("*.yaml")):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def mount(app: Flask, console: ConsoleSettings, settings: Settings, engine: Engine | None,
           generation: int = 1) -> None:
     app.secret_key = console.secret_key
@@ -75,7 +64,7 @@ def mount(app: Flask, console: ConsoleSettings, settings: Settings, engine: Engi
                       PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS))
     app.extensions["ivr.console"] = Console(
         console, settings, engine or make_engine(StoreSettings.from_env()),
-        dt.datetime.now(dt.timezone.utc), config_digest(settings), generation)
+        dt.datetime.now(dt.timezone.utc), generation)  # no file is read here: workers start fast
     from . import pages  # noqa: F401  (the pages join the blueprint)
     app.register_blueprint(bp)
 
