@@ -33,6 +33,12 @@ PASSWORD = "correct horse battery"
 KEY = "s" * 40
 
 
+@pytest.fixture(autouse=True)
+def fresh_login_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with this process's password-check budget unspent."""
+    monkeypatch.setattr(accounts, "budget", accounts._Budget())
+
+
 @pytest.fixture(scope="module")
 def config():  # type: ignore[no-untyped-def]
     settings = Settings.from_env({})
@@ -140,6 +146,19 @@ def test_the_lock_runs_out_and_a_good_login_resets_the_count(engine: Engine) -> 
     assert accounts.login(engine, "anna", PASSWORD, after).operator.name == "anna"  # type: ignore[union-attr]
     for _ in range(accounts.MAX_FAILURES - 1):  # the count started afresh
         assert accounts.login(engine, "anna", "nope nope nope", after).locked_until is None
+
+
+def test_a_flood_of_logins_is_cut_off_before_any_password_is_checked(app: Flask,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(accounts, "BUDGET_CHECKS", 3)
+    checked = []
+    real = accounts.check_password_hash
+    monkeypatch.setattr(accounts, "check_password_hash", lambda *a: checked.append(1) or real(*a))
+    client = app.test_client()
+    assert [_login(client, f"nobody{n}").status_code for n in range(3)] == [401, 401, 401]
+    response = _login(client)  # the right password, but the process has checked enough just now
+    assert response.status_code == 429 and "sehr viele Anmeldeversuche" in _text(response)
+    assert len(checked) == 3
 
 
 def test_an_unknown_name_is_refused_like_a_wrong_password(app: Flask) -> None:

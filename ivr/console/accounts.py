@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import threading
+import time
+
 from sqlalchemy import Engine, delete, insert, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -23,6 +26,41 @@ LOCK_SECONDS = 300
 HASH_METHOD = "scrypt"
 # Checked against when the name is unknown, so that a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password of anyone", method=HASH_METHOD)
+
+
+# A password check costs about 70 ms of CPU. Each process checks at most this many within
+# BUDGET_SECONDS (whatever the names tried): a flood of logins cannot take a worker from the calls.
+BUDGET_CHECKS, BUDGET_SECONDS = 20, 10.0
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._spent: list[float] = []
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            self._spent = [t for t in self._spent if now - t < BUDGET_SECONDS]
+            if len(self._spent) >= BUDGET_CHECKS:
+                return False
+            self._spent.append(now)
+            return True
+
+
+budget = _Budget()
+
+
+def _off_the_loop(check, *args):  # type: ignore[no-untyped-def]
+    """Under gunicorn's gevent workers, hash in a native thread: scrypt releases the GIL, so the
+    worker's other greenlets (the calls' webhooks) go on meanwhile."""
+    try:
+        from gevent import get_hub, monkey
+    except ImportError:
+        return check(*args)
+    if monkey.is_module_patched("threading"):
+        return get_hub().threadpool.apply(check, args)
+    return check(*args)
 
 
 class AccountError(ValueError):
@@ -45,6 +83,7 @@ class Operator:
 class LoginResult:
     operator: Operator | None  # set when the login succeeded
     locked_until: dt.datetime | None = None  # set when the account is locked now
+    busy: bool = False  # set when this process has checked too many passwords just now
 
 
 @dataclass(frozen=True)
@@ -120,13 +159,15 @@ def login(engine: Engine, name: str, password: str, now: dt.datetime) -> LoginRe
     """Check a password, counting failures per account; a locked account refuses every try."""
     with engine.begin() as connection:
         row = connection.execute(select(operators).where(operators.c.name == name)).first()
-        if row is None:
-            check_password_hash(_DUMMY_HASH, password)
-            return LoginResult(None)
-        locked = _aware(row.locked_until)
+        locked = _aware(row.locked_until) if row is not None else None
         if locked is not None and now < locked:
             return LoginResult(None, locked)
-        if check_password_hash(row.password_hash, password):
+        if not budget.take():
+            return LoginResult(None, busy=True)
+        if row is None:
+            _off_the_loop(check_password_hash, _DUMMY_HASH, password)
+            return LoginResult(None)
+        if _off_the_loop(check_password_hash, row.password_hash, password):
             connection.execute(update(operators).where(operators.c.name == name)
                                .values(failed_logins=0, locked_until=None))
             return LoginResult(_operator(row))

@@ -210,7 +210,10 @@ def login() -> Any:
                 session["lang"] = chosen
             log.info("console login: %s", result.operator.name)
             return redirect(_safe_next(request.form.get("next")))
-        if result.locked_until is not None:
+        if result.busy:
+            message, status = t["login_busy"], 429
+            log.warning("console login refused: too many password checks in this process just now")
+        elif result.locked_until is not None:
             local = result.locked_until.astimezone(config().directory.timezone)
             message, status = t["login_locked"].format(time=f"{local:%H:%M}"), 429
             log.warning("console login refused: %r is locked until %s", name, f"{local:%H:%M}")
