@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, abort, g, redirect, render_template, request, url_for
 
 from ..config import TimeFormatError, parse_instant
-from ..directory import AUDIENCES
+from ..directory import AUDIENCES, Line
 from ..errors import ConfigInvalid
 from ..live_closed import without_closed
 from ..loading import load_config
@@ -52,7 +52,7 @@ def _when_filter(at: dt.datetime | None) -> str:
     return when(at)
 
 
-def _line_name(line) -> str:  # type: ignore[no-untyped-def]
+def _line_name(line: Line) -> str:
     return line.name.get(lang()) or next(iter(line.name.values()))
 
 
