@@ -306,9 +306,9 @@ def _prepare_store() -> None:
     """Refuse to serve on a schema that is behind (SQLite upgrades itself and says so)."""
     from .store.database import StoreSettings, StoreSettingsError
     from .store.migrate import SchemaBehind
-    from .store.startup import prepare
+    from .store.startup import prepare_apart
     try:
-        prepare(StoreSettings.from_env())
+        prepare_apart(StoreSettings.from_env())
     except (SchemaBehind, StoreSettingsError) as problem:
         click.echo(f"not serving: {problem}", err=True)
         sys.exit(2)

@@ -1,7 +1,7 @@
 """The real servers on a shared database: `ivr serve` checks the schema before it opens its port
 (PostgreSQL: refuses and names `ivr db upgrade`; SQLite: upgrades itself and says so); two
 servers on one PostgreSQL obey a closure made with the CLI within 10 s, and after N whole calls
-spread over both, `ivr report` counts exactly N calls."""
+spread over both, `ivr report` counts exactly N calls; a database that hangs holds up no call."""
 from __future__ import annotations
 
 import json
@@ -63,6 +63,23 @@ def _whole_call(server: Server) -> None:
     assert [child.tag for child in end][-1] == "Hangup"
 
 
+def _database_hangs_calls_go_on(url: str, servers: list[Server]) -> None:
+    """While the closures' poll waits on a table an operator's transaction has locked, each
+    worker's other greenlets (the webhooks) answer as fast as ever."""
+    import psycopg
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as blocker:
+        blocker.execute("LOCK TABLE closure_log IN ACCESS EXCLUSIVE MODE")  # held until rollback
+        time.sleep(2.2)  # every worker's next poll (every 2 s) now waits for the lock
+        slowest = 0.0
+        for n in range(12):
+            started = time.monotonic()
+            assert _dialled(servers[n % 2]) == PHONE["hateaid"]
+            slowest = max(slowest, time.monotonic() - started)
+            time.sleep(0.1)
+        blocker.rollback()
+    assert slowest < 1.0, f"a webhook waited {slowest:.2f} s behind the database"
+
+
 def test_serve_refuses_a_postgresql_schema_that_is_behind(postgres_server: str, tmp_path: Path) -> None:
     url = new_postgres_database(postgres_server)
     server = _start(tmp_path, _env(IVR_DATABASE_URL=url))
@@ -105,6 +122,7 @@ def test_two_servers_on_one_postgresql_obey_a_closure_and_count_every_call(postg
         calls = 12
         for n in range(calls):
             _whole_call(servers[n % 2])
+        _database_hangs_calls_go_on(url, servers)
     finally:
         for server in servers:
             assert server.stop() == 0, server.log()  # stopping writes each worker's last counts
@@ -116,3 +134,4 @@ def test_two_servers_on_one_postgresql_obey_a_closure_and_count_every_call(postg
     assert data["lines"]["hateaid"]["completed"] == calls
     # the probes before the closure dialled abuse-helpline too (main menu, 0), but no call began there
     assert data["lines"]["hateaid"]["attempts"] >= calls
+

@@ -1,7 +1,8 @@
 """One worker's link to the store: the lines closed now, and the counts on their way.
 
 The request path only reads `closed` (a frozenset, swapped whole) and adds to the CountBuffer;
-a daemon thread does all I/O: it asks for the closures' version every POLL_SECONDS (re-reading
+a daemon thread (a greenlet in the gevent workers, which psycopg waits in cooperatively) does
+all I/O: it asks for the closures' version every POLL_SECONDS (re-reading
 the closures only when it changed), flushes counts every FLUSH_SECONDS, and folds old hourly
 rows once a day. A database that is down or slow only delays that thread: what a caller hears
 is decided from the last closures known."""

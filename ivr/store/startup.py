@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -11,9 +12,47 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import closures, migrate
 from .closures import LiveClosure
-from .database import StoreSettings, make_engine
+from .database import StoreSettings, StoreSettingsError, make_engine
 
 log = logging.getLogger("ivr.store")
+
+
+def prepare_apart(settings: StoreSettings) -> None:
+    """`prepare`, in a child process: the serving master must never import psycopg. psycopg
+    picks how it waits for the network when it is first imported, and only a worker that
+    imports it after gevent has patched the worker waits cooperatively (a worker whose other
+    greenlets, the webhooks, go on while the database is slow). Raises what `prepare` raises."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: check, report, exit; never returns
+        os.close(read_fd)
+        code, message = 0, ""
+        try:
+            prepare(settings)
+        except migrate.SchemaBehind as behind:
+            code, message = 3, str(behind)
+        except Exception as error:  # reported by the parent; the child only exits
+            code, message = 4, f"{type(error).__name__}: {error}"
+        with os.fdopen(write_fd, "w", encoding="utf-8") as out:
+            out.write(message)
+        logging.shutdown()
+        os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, encoding="utf-8") as result:
+        message = result.read()
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code == 3:
+        raise SchemaPrepared(message)
+    if code != 0:
+        raise StoreSettingsError(message or f"the database check ended with exit code {code}")
+
+
+class SchemaPrepared(migrate.SchemaBehind):
+    """SchemaBehind as a child process reported it (its message, as written there)."""
+
+    def __init__(self, message: str) -> None:
+        Exception.__init__(self, message)
 
 
 def prepare(settings: StoreSettings) -> None:
