@@ -92,7 +92,17 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
 
 
 @pytest.fixture(scope="module")
-def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def chromium() -> None:
+    """Skip (locally) or fail (IVR_REQUIRE_BROWSER=1, as in CI) when Chromium is not installed."""
+    problem = chromium_missing()
+    if problem:
+        if os.environ.get("IVR_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"IVR_REQUIRE_BROWSER=1 but {problem}")
+        pytest.skip(f"browser tests skipped: {problem}")
+
+
+@pytest.fixture(scope="module")
+def console_server(chromium: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """One `ivr serve --dev` for the browser tests: accounts, two months of counts, clock pinned."""
     from test_reload import Server
     workdir = tmp_path_factory.mktemp("console-serve")
@@ -113,13 +123,9 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """One headless Chromium for the browser tests, with a fresh profile; its console log is read."""
-    problem = chromium_missing()
-    if problem:
-        if os.environ.get("IVR_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"IVR_REQUIRE_BROWSER=1 but {problem}")
-        pytest.skip(f"browser tests skipped: {problem}")
+def browser(console_server: object) -> Iterator[object]:
+    """One headless Chromium for the browser tests, with a fresh profile; its console log is read.
+    It goes before the server does, so that no kept-alive connection holds up the server's stop."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     profile = tempfile.mkdtemp(prefix="ivr-chromium-")

@@ -35,8 +35,10 @@ KEY = "s" * 40
 
 @pytest.fixture(autouse=True)
 def fresh_login_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test starts with this process's password-check budget unspent."""
+    """Each test starts with this process's password-check budget unspent, and hashes new
+    passwords with scrypt at a small cost (the stored hash names its own parameters)."""
     monkeypatch.setattr(accounts, "budget", accounts._Budget())
+    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
 
 
 @pytest.fixture(scope="module")

@@ -104,3 +104,9 @@ def test_the_timeline_is_valid_svg_with_every_row_labelled(directory: Directory)
     assert {"kids-line", "parents-line", "hateaid", "abuse-helpline", "Young people under 18", "Supporters"} <= set(texts)
     gaps = [r for r in svg.iter(f"{SVG}rect") if r.get("fill") == charts.GAP]
     assert gaps and all(r.find(f"{SVG}title").text.endswith("nobody reachable span") for r in gaps)
+
+
+def test_passwords_are_hashed_with_scrypt_at_full_cost() -> None:
+    from ivr.console import accounts
+    assert accounts.HASH_METHOD == "scrypt"
+    assert accounts._DUMMY_HASH.startswith("scrypt:32768:8:1$")  # werkzeug's default cost
