@@ -485,3 +485,35 @@ def test_health_sees_files_changed_or_broken_since_they_were_loaded(db: Engine, 
     text = _text(client.get("/console/health"))
     assert "Die Dateien auf der Platte haben Fehler" in text and "Mars/Olympus" in text
     assert "fehlerhaft (siehe oben); es gilt weiter die geladene Fassung" in text
+
+
+def test_health_checks_the_twilio_number_only_when_asked(config, db: Engine,  # type: ignore[no-untyped-def]
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from twilio_standin import ACCOUNT_SID, AUTH_TOKEN, StandIn, number_resource
+    standin = StandIn().start()
+    try:
+        public = standin.url  # the stand-in also answers the fallback URL the number names
+        fallback = b'<?xml version="1.0" encoding="UTF-8"?><Response><Say language="de-DE">x</Say></Response>'
+        standin.pages["/fallback"] = (200, "text/xml", fallback)
+        standin.numbers.append(number_resource("+4930123456", voice_url=f"{public}/wrong", voice_method="POST",
+                                               voice_fallback_url=f"{public}/fallback",
+                                               voice_fallback_method="POST"))
+        for name, value in (("IVR_TWILIO_NUMBER", "+4930123456"), ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+                            ("TWILIO_AUTH_TOKEN", AUTH_TOKEN), ("IVR_TWILIO_API_BASE", standin.url)):
+            monkeypatch.setenv(name, value)
+        app = create_app(config, Settings.from_env({"IVR_PUBLIC_URL": public}), clock=lambda: PINNED,
+                         console=ConsoleSettings(KEY, False))
+        client = app.test_client()
+        _login(client)
+        page = client.get("/console/health").get_data(as_text=True)
+        assert "+4930123456 jetzt prüfen" in _text(page) and standin.api_calls() == []  # a view asks nobody
+        text = _text(client.post("/console/health", data={"csrf_token": _token(client, "/console/health")}))
+        assert f"WRONG voice URL {public}/wrong; expected {public}/voice" in text
+        assert "ok voice method" in text
+        assert AUTH_TOKEN not in text and standin.api_calls()
+    finally:
+        standin.stop()
+
+
+def test_without_its_settings_the_twilio_check_says_what_to_set(editor: FlaskClient) -> None:
+    assert "Nicht eingerichtet: IVR_TWILIO_NUMBER" in _text(editor.get("/console/health"))

@@ -17,7 +17,7 @@ from ..schedule import is_open, next_opening
 from ..schedule_report import _closes
 from ..store import closures, report
 from ..store.database import StoreSettings
-from . import accounts, charts, coverage, queries, trycall
+from . import accounts, charts, coverage, queries, trycall, twilio_check
 from .web import answers, bp, config, console, editor_only, engine, lang, now, operator, real_now
 
 COVERAGE_DAYS = 14
@@ -245,9 +245,13 @@ def report_csv() -> Response:
 
 # -- Health ---------------------------------------------------------------------------------
 
-@bp.route("/health")
+@bp.route("/health", methods=["GET", "POST"])
 def health_page() -> str:
+    """POST (a button): also check the Twilio number, which talks to Twilio."""
     settings = console().app_settings
+    number = twilio_check.configured()
+    twilio = twilio_check.run(number, settings, config().directory.lines) \
+        if number and request.method == "POST" else None
     changed = None
     try:  # the files as `ivr check` and the next reload would read them
         fresh = load_config(settings.data_dir, settings.prompts_dir)
@@ -264,7 +268,8 @@ def health_page() -> str:
         database = str(error) or type(error).__name__
     return render_template("health.html", problems=problems, summary=summary, settings=settings,
                            started=console().started, generation=console().generation, changed=changed,
-                           database=database, pinned=bool(settings.now), at=now())
+                           database=database, pinned=bool(settings.now), at=now(),
+                           twilio_number=number, twilio=twilio)
 
 
 # -- Try a call -----------------------------------------------------------------------------
