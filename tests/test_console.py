@@ -110,7 +110,7 @@ def test_login_sets_a_fresh_signed_session_cookie_with_its_flags(config, db: Eng
     assert response.status_code == 302 and response.headers["Location"] == "/console/"
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("ivr_console=")
-    assert {"Secure", "HttpOnly", "SameSite=Lax", "Path=/"} <= {part.strip() for part in cookie.split(";")}
+    assert {"Secure", "HttpOnly", "SameSite=Lax", "Path=/console"} <= {part.strip() for part in cookie.split(";")}
 
 
 def test_login_goes_back_to_the_page_asked_for_but_never_elsewhere(app: Flask) -> None:

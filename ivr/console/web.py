@@ -59,7 +59,8 @@ def mount(app: Flask, console: ConsoleSettings, settings: Settings, engine: Engi
           generation: int = 1) -> None:
     app.secret_key = console.secret_key
     app.session_interface = ConsoleSessions()
-    app.config.update(SESSION_COOKIE_NAME="ivr_console", SESSION_COOKIE_HTTPONLY=True,
+    # The cookie goes to the console's paths only: never along with anything else on the host.
+    app.config.update(SESSION_COOKIE_NAME="ivr_console", SESSION_COOKIE_PATH=PREFIX, SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SECURE=console.secure_cookies, SESSION_COOKIE_SAMESITE="Lax",
                       PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS))
     app.extensions["ivr.console"] = Console(
