@@ -255,9 +255,11 @@ def start_project(port: int, database_url: str | None = None) -> Server:
     """`ivr serve`, counting into `database_url` (default: a SQLite file under bench/results/,
     which serve creates and upgrades itself)."""
     env = {k: v for k, v in os.environ.items() if k not in ("IVR_PUBLIC_URL", "WEB_CONCURRENCY")}
-    # metrics on, as a deployment runs it: their cost (timing and counting) is in the figures
+    # metrics on, as a deployment runs it: their cost (timing and counting) is in the figures;
+    # the console mounted too (IVR_SECRET_KEY), as deployed
     env.update(TWILIO_AUTH_TOKEN=TOKEN, IVR_NOW=OPEN_TIME, IVR_METRICS_TOKEN="bench-metrics-token",
-               IVR_DATABASE_URL=database_url or f"sqlite:///{RESULTS / 'state' / 'ivr.sqlite3'}")
+               IVR_DATABASE_URL=database_url or f"sqlite:///{RESULTS / 'state' / 'ivr.sqlite3'}",
+               IVR_SECRET_KEY="bench-console-key-" + "x" * 32)
     return Server("project", [*ivr_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
                               "--workers", str(WORKERS)], env, port)
 

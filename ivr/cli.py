@@ -115,7 +115,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     if not settings.auth_token:
         logging.getLogger("ivr").warning("dev mode: signatures are not checked")
     with multiprocess_dir(enabled=settings.metrics_token is not None):
-        run_server(settings, config, host, port, count, reload_limit)
+        run_server(settings, config, host, port, count, reload_limit, console=_console_settings(dev))
 
 
 @main.command()
@@ -314,6 +314,21 @@ def _prepare_store() -> None:
         sys.exit(2)
 
 
+def _console_settings(dev: bool):  # type: ignore[no-untyped-def]
+    """The console's settings, or None (logged) when it cannot be served: calls go on without it."""
+    from .console.settings import ConsoleOff, ConsoleSettings
+    try:
+        console = ConsoleSettings.from_env(dev)
+    except ConsoleOff as off:
+        logging.getLogger("ivr.console").warning("the operators' console is off: %s", off)
+        return None
+    logging.getLogger("ivr.console").info("the operators' console is served under /console/%s",
+                                          "" if console.secure_cookies else " (dev: cookies without Secure)")
+    return console
+
+
 from .store.cli import register  # noqa: E402  (the store's commands join the group)
+from .console.cli import register as register_console  # noqa: E402
 
 register(main)
+register_console(main)

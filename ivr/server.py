@@ -28,6 +28,7 @@ from gunicorn.arbiter import Arbiter
 
 from . import logs, metrics
 from .config import Settings
+from .console.settings import ConsoleSettings
 from .errors import ConfigInvalid
 from .loading import Config, load_config
 from .store.database import StoreSettings
@@ -197,6 +198,9 @@ class HelplineArbiter(Arbiter):
 
 
 class HelplineServer(BaseApplication):
+    # The console's settings, decided in the master: every worker signs with the same key.
+    console: ConsoleSettings | None = None
+
     def __init__(self, settings: Settings, config: Config, options: dict[str, Any],
                  reload_limit: float = RELOAD_TIME_LIMIT) -> None:
         self.settings = settings
@@ -224,7 +228,7 @@ class HelplineServer(BaseApplication):
         _worker_live = Live.from_settings(StoreSettings.from_env(), self.config_good.directory.timezone,
                                           clock).start()
         app = create_app(self.config_good, self.settings, clock, generation=self.generation,
-                         live=_worker_live)
+                         live=_worker_live, console=self.console)
         # Everything built so far (config, index, modules) lives as long as the worker: keep it
         # out of the garbage collector's scans, which otherwise walk it again and again.
         gc.freeze()
@@ -273,5 +277,7 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
 
 
 def serve(settings: Settings, config: Config, host: str, port: int, workers: int,
-          reload_limit: float = RELOAD_TIME_LIMIT) -> None:
-    HelplineServer(settings, config, gunicorn_options(host, port, workers), reload_limit).run()
+          reload_limit: float = RELOAD_TIME_LIMIT, console: ConsoleSettings | None = None) -> None:
+    server = HelplineServer(settings, config, gunicorn_options(host, port, workers), reload_limit)
+    server.console = console
+    server.run()

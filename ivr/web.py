@@ -25,6 +25,7 @@ from .store.events import derive
 from .twiml import DIALED_PATH, MENU_PATH, Renderer
 
 if TYPE_CHECKING:
+    from .console.settings import ConsoleSettings
     from .store.live import Live
 
 log = logging.getLogger("ivr.web")
@@ -188,6 +189,8 @@ def _check_signature() -> Response | None:
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     if (token is None and shared_key is None) or req.endpoint in UNSIGNED_ENDPOINTS:
         return None  # --dev (no secret to check against), or not Twilio's to call
+    if req.blueprint != "ivr":
+        return None  # the operators' console: its own login and CSRF, never Twilio's signature
     settings_header = req.headers.get("X-Twilio-Webhooks-Signature-Settings")
     key, algorithm = token, signature.SHA1
     if settings_header:  # signed by a Webhook Rule's SharedKey, not the auth token
@@ -239,9 +242,10 @@ EMERGENCY_TWIML = (
 
 
 def create_app(config: Config, settings: Settings, clock: Clock | None = None, generation: int = 1,
-               live: Live | None = None) -> Flask:
+               live: Live | None = None, console: ConsoleSettings | None = None) -> Flask:
     """The webhooks' app; `generation` numbers the config (1 at start, +1 per accepted reload).
-    `live`, when given, brings the store in: live closures obeyed, every answer counted."""
+    `live`, when given, brings the store in: live closures obeyed, every answer counted.
+    `console`, when given, serves the operators' console under /console/."""
     app = Flask("ivr")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["ivr.service"] = Service.of(config)
@@ -256,6 +260,10 @@ def create_app(config: Config, settings: Settings, clock: Clock | None = None, g
     ops.install(app, settings, generation)
     if live is not None:
         app.extensions[ops.READY_CHECKS]["database"] = lambda: live.reachable
+
+    # The operators' console (ivr/console): one blueprint with its own hooks; off without settings.
+    from .console import mount_console
+    mount_console(app, console, settings, live.engine if live is not None else None, generation)
     return app
 
 

@@ -13,7 +13,7 @@ from ivr.loading import load_directory
 
 # The store's fixtures (a throwaway PostgreSQL cluster, a database per engine), defined once so
 # that the session-scoped cluster starts once for all test modules.
-pytest_plugins = ["store_fixtures"]
+pytest_plugins = ["store_fixtures", "console_fixtures"]
 
 
 @pytest.fixture(scope="session")

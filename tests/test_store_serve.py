@@ -14,6 +14,7 @@ from urllib.parse import urlencode, urljoin
 from click.testing import CliRunner
 
 from ivr.cli import main
+from ivr.store import migrate
 from store_fixtures import new_postgres_database
 from test_reload import Server
 from twiml_helpers import PHONE, SERVICE_NUMBER
@@ -86,7 +87,7 @@ def test_serve_refuses_a_postgresql_schema_that_is_behind(postgres_server: str, 
     assert server.proc.wait(timeout=30) == 2
     server.stop()
     assert "not serving: the database postgresql+psycopg://postgres@127.0.0.1" in server.log()
-    assert "is empty, this version needs revision 0001: run `ivr db upgrade` first" in server.log()
+    assert f"is empty, this version needs revision {migrate.head()}: run `ivr db upgrade` first" in server.log()
 
 
 def test_serve_upgrades_its_own_sqlite_file_and_says_so(tmp_path: Path) -> None:
@@ -94,7 +95,7 @@ def test_serve_upgrades_its_own_sqlite_file_and_says_so(tmp_path: Path) -> None:
     try:
         _wait_healthy(server)
         assert "upgraded the SQLite database sqlite:///" in server.log()
-        assert "from empty to revision 0001 (as `ivr db upgrade` would)" in server.log()
+        assert f"from empty to revision {migrate.head()} (as `ivr db upgrade` would)" in server.log()
         assert _dialled(server) == PHONE["abuse-helpline"]
     finally:
         server.stop()

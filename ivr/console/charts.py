@@ -1,0 +1,120 @@
+"""SVG charts drawn on the server: readable without JavaScript, each with a title and a
+description for screen readers (the pages also give the same numbers as a table).
+
+Pure string building; every text that goes in is escaped."""
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+from typing import Mapping, Sequence
+
+from markupsafe import Markup
+
+from .coverage import Coverage, Row, Span
+
+LABEL_W, DAY_W, ROW_H, HEAD_H = 170, 52, 24, 36
+OPEN, AUDIENCE_OPEN, GAP, CLOSED_DAY, LIVE = "#1b5e20", "#0d47a1", "#b71c1c", "#6d6d6d", "#4a148c"
+_DEFS = (  # hatching for days a holiday or closure shuts and for live closures
+    '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+    'patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/>'
+    f'<rect width="3" height="6" fill="{CLOSED_DAY}"/></pattern>'
+    '<pattern id="live" width="6" height="6" patternUnits="userSpaceOnUse" '
+    f'patternTransform="rotate(-45)"><rect width="6" height="6" fill="#ffffff"/><rect width="3" height="6" fill="{LIVE}"/>'
+    '</pattern></defs>')
+
+
+def _x(at: dt.datetime, first: dt.date, zone: dt.tzinfo) -> float:
+    """Local wall-clock position: days are columns of equal width, also on clock-change days."""
+    local = at.astimezone(zone)
+    return LABEL_W + ((local.date() - first).days + (local.hour * 60 + local.minute) / 1440) * DAY_W
+
+
+def timeline(cov: Coverage, zone: dt.tzinfo, now: dt.datetime, words: Mapping[str, str],
+             line_names: Mapping[str, str], day_label, span_text) -> Markup:  # type: ignore[no-untyped-def]
+    """One row per line, then one per audience; `day_label(date)` and `span_text(span)` format."""
+    rows: list[tuple[str, str, Row]] = [("line", line_names[r.key], r) for r in cov.lines]
+    rows += [("audience", words[f"audience_{r.key}"], r) for r in cov.audiences]
+    first = cov.days[0]
+    width = LABEL_W + DAY_W * len(cov.days)
+    height = HEAD_H + ROW_H * (len(rows) + 1) + 8
+    out = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+           f'aria-labelledby="tl-title tl-desc" xmlns="http://www.w3.org/2000/svg">',
+           f'<title id="tl-title">{escape(words["coverage_chart_title"])}</title>',
+           f'<desc id="tl-desc">{escape(words["coverage_chart_desc"])}</desc>', _DEFS]
+    for n, day in enumerate(cov.days):
+        x = LABEL_W + n * DAY_W
+        if day.weekday() >= 5:
+            out.append(f'<rect x="{x}" y="{HEAD_H}" width="{DAY_W}" height="{height - HEAD_H}" fill="#f1f1f1"/>')
+        out.append(f'<line x1="{x}" y1="{HEAD_H - 4}" x2="{x}" y2="{height}" stroke="#9e9e9e" stroke-width="1"/>')
+        weekday, date = day_label(day)
+        out.append(f'<text x="{x + 4}" y="14" class="small">{escape(weekday)}</text>'
+                   f'<text x="{x + 4}" y="28" class="small">{escape(date)}</text>')
+    y = HEAD_H
+    for n, (kind, label, row) in enumerate(rows):
+        if n == len(cov.lines):  # a header between lines and audiences
+            out.append(f'<text x="4" y="{y + 16}" class="head">{escape(words["coverage_audiences"])}</text>')
+            y += ROW_H
+        out.append(f'<text x="4" y="{y + 16}">{escape(label[:24])}</text>')
+        for day, why in row.closed_days:
+            x = LABEL_W + (day - first).days * DAY_W
+            out.append(f'<rect x="{x}" y="{y + 3}" width="{DAY_W}" height="{ROW_H - 6}" fill="url(#hatch)">'
+                       f'<title>{escape(label)}: {escape(words["closed_all_day"])} {escape(why)}</title></rect>')
+        color = OPEN if kind == "line" else AUDIENCE_OPEN
+        out += _bars(row.spans, y, color, first, zone, f'{label}: {words["open"]}', span_text)
+        out += _bars(row.live, y, "url(#live)", first, zone, f'{label}: {words["closed_live"]}', span_text)
+        out += _bars(row.gaps, y, GAP, first, zone, f'{label}: {words["nobody"]}', span_text, thin=True)
+        y += ROW_H
+    x_now = _x(now, first, zone)
+    if LABEL_W <= x_now <= width:
+        out.append(f'<line x1="{x_now:.1f}" y1="{HEAD_H - 6}" x2="{x_now:.1f}" y2="{height}" stroke="#000" '
+                   f'stroke-width="2" stroke-dasharray="4 2"><title>{escape(words["now"])}</title></line>')
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def _bars(spans: Sequence[Span], y: int, fill: str, first: dt.date, zone: dt.tzinfo, label: str,
+          span_text, thin: bool = False) -> list[str]:  # type: ignore[no-untyped-def]
+    top, h = (y + 8, ROW_H - 16) if thin else (y + 4, ROW_H - 8)
+    out = []
+    for span in spans:
+        x0, x1 = _x(span[0], first, zone), _x(span[1], first, zone)
+        out.append(f'<rect x="{x0:.1f}" y="{top}" width="{max(x1 - x0, 1):.1f}" height="{h}" fill="{fill}">'
+                   f'<title>{escape(label)} {escape(span_text(span))}</title></rect>')
+    return out
+
+
+HEAT_LABEL_W, CELL_W, CELL_H = 40, 30, 24
+SCALES = {  # light to dark, each readable with its text colour (dark text on the first three)
+    "calls": ("#ffffff", "#deebf7", "#9ecae1", "#4292c6", "#08519c", "#08306b"),
+    "unmet": ("#ffffff", "#fee6ce", "#fdae6b", "#e6550d", "#a63603", "#7f2704"),
+}
+
+
+def heatmap(values: Mapping[tuple[int, int], int], shown: Mapping[tuple[int, int], str], scale: str,
+            title: str, desc: str, day_names: Sequence[str], ident: str) -> Markup:
+    """Weekday (rows) x hour (columns). `values` drive the colour, `shown` the text: a
+    suppressed count gets the lightest colour that is not empty, whatever its real size."""
+    colors = SCALES[scale]
+    top = max([v for k, v in values.items() if not shown.get(k, "").startswith("<")] + [1])
+    width, height = HEAT_LABEL_W + 24 * CELL_W + 2, 20 + 7 * CELL_H + 2
+    out = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+           f'aria-labelledby="{ident}-title {ident}-desc" xmlns="http://www.w3.org/2000/svg">',
+           f'<title id="{ident}-title">{escape(title)}</title><desc id="{ident}-desc">{escape(desc)}</desc>']
+    for hour in range(24):
+        out.append(f'<text x="{HEAT_LABEL_W + hour * CELL_W + CELL_W / 2}" y="14" text-anchor="middle" '
+                   f'class="small">{hour:02d}</text>')
+    for day in range(7):
+        y = 20 + day * CELL_H
+        out.append(f'<text x="4" y="{y + 16}">{escape(day_names[day])}</text>')
+        for hour in range(24):
+            value, text = values.get((day, hour), 0), shown.get((day, hour), "0")
+            step = 0 if not value else (1 if text.startswith("<") else min(5, 1 + round(4 * value / top)))
+            x = HEAT_LABEL_W + hour * CELL_W
+            out.append(f'<rect x="{x}" y="{y}" width="{CELL_W}" height="{CELL_H}" fill="{colors[step]}" '
+                       f'stroke="#bdbdbd"><title>{escape(day_names[day])} {hour:02d}:00: {escape(text)}</title></rect>')
+            if value:
+                ink = "#000000" if step <= 2 else "#ffffff"
+                out.append(f'<text x="{x + CELL_W / 2}" y="{y + 16}" text-anchor="middle" class="small" '
+                           f'fill="{ink}">{escape(text)}</text>')
+    out.append("</svg>")
+    return Markup("".join(out))

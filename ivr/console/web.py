@@ -1,0 +1,240 @@
+"""The console's blueprint: sessions, login and logout, roles, CSRF, security headers, errors.
+The pages themselves are in pages.py."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, Flask, Response, current_app, g, redirect, render_template, request,
+                   session, url_for)
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from sqlalchemy import Engine
+from werkzeug.exceptions import HTTPException
+from wtforms.validators import ValidationError
+
+from ..config import Settings
+from ..loading import Config
+from ..store.database import StoreSettings, make_engine
+from . import accounts
+from .settings import ConsoleSettings
+from .words import DEFAULT, LANGUAGES, words
+
+log = logging.getLogger("ivr.console")
+
+PREFIX = "/console"
+SESSION_HOURS = 8
+
+bp = Blueprint("console", __name__, url_prefix=PREFIX, template_folder="templates",
+               static_folder="static", static_url_path="/static")
+
+
+@dataclass(frozen=True)
+class Console:
+    """What the console's pages share in one worker."""
+
+    settings: ConsoleSettings
+    app_settings: Settings
+    engine: Engine
+    started: dt.datetime  # when this worker built its app from the config it serves
+    generation: int  # of the served config: 1 at start, +1 per accepted reload
+
+
+class ConsoleSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, opened only for the console's own paths: a webhook reads
+    no cookie and verifies no signature."""
+
+    def open_session(self, app: Flask, request):  # type: ignore[no-untyped-def, override]
+        path = request.path
+        if path != PREFIX and not path.startswith(PREFIX + "/"):
+            return None
+        return super().open_session(app, request)
+
+
+def mount(app: Flask, console: ConsoleSettings, settings: Settings, engine: Engine | None,
+          generation: int = 1) -> None:
+    app.secret_key = console.secret_key
+    app.session_interface = ConsoleSessions()
+    # The cookie goes to the console's paths only: never along with anything else on the host.
+    app.config.update(SESSION_COOKIE_NAME="ivr_console", SESSION_COOKIE_PATH=PREFIX, SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SECURE=console.secure_cookies, SESSION_COOKIE_SAMESITE="Lax",
+                      PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS))
+    app.extensions["ivr.console"] = Console(
+        console, settings, engine or make_engine(StoreSettings.from_env()),
+        dt.datetime.now(dt.timezone.utc), generation)  # no file is read here: workers start fast
+    from . import pages  # noqa: F401  (the pages join the blueprint)
+    app.register_blueprint(bp)
+
+
+def mount_off(app: Flask) -> None:
+    def off(path: str = "") -> Response:
+        return Response("The operators' console is off: start `ivr serve` with IVR_SECRET_KEY set "
+                        "(or --dev on a workstation).\n", 503, content_type="text/plain; charset=utf-8")
+    app.add_url_rule(PREFIX + "/", "console_off", off)
+    app.add_url_rule(PREFIX + "/<path:path>", "console_off", off, methods=["GET", "POST"])
+
+
+# -- what every page uses -------------------------------------------------------------------
+
+def console() -> Console:
+    return current_app.extensions["ivr.console"]
+
+
+def engine() -> Engine:
+    return console().engine
+
+
+def config() -> Config:
+    return current_app.extensions["ivr.service"].config
+
+
+def answers():  # type: ignore[no-untyped-def]
+    return current_app.extensions["ivr.service"].answers
+
+
+def now() -> dt.datetime:
+    """The service's clock (pinned by IVR_NOW for demos and tests), in the directory's zone."""
+    return current_app.extensions["ivr.clock"]().astimezone(config().directory.timezone)
+
+
+def real_now() -> dt.datetime:
+    """Closures are real actions on a live line: always the real clock (as `ivr close`)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def lang() -> str:
+    chosen = session.get("lang")
+    return chosen if chosen in LANGUAGES else DEFAULT
+
+
+def operator() -> accounts.Operator | None:
+    return g.get("operator")
+
+
+def editor_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        found = operator()
+        if found is None or not found.can_edit:
+            return render_template("error.html", message=words(lang())["editors_only"]), 403
+        return view(*args, **kwargs)
+    return wrapped
+
+
+# -- hooks: only for the console's own requests ---------------------------------------------
+
+_OPEN = {"console.login", "console.static", "console.language"}
+
+
+@bp.before_request
+def _guard() -> Response | None:
+    g.t = words(lang())
+    if request.method == "POST":
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except ValidationError as error:
+            raise CSRFError(str(error)) from None
+    name = session.get("operator")
+    g.operator = accounts.find(engine(), name) if name else None
+    if g.operator is not None and session.get("since") != g.operator.created_at.isoformat():
+        g.operator = None  # removed and made anew under the same name: not the same account
+    if name and g.operator is None:  # the account was removed: the session ends here
+        session.pop("operator", None)
+    if g.operator is None and request.endpoint not in _OPEN:
+        return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
+    return None
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if request.endpoint != "console.static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.context_processor
+def _template_globals() -> dict[str, Any]:
+    return {"t": g.get("t") or words(lang()), "lang": lang(), "languages": LANGUAGES,
+            "operator": operator(), "csrf_token": generate_csrf}
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_refused(error: CSRFError) -> tuple[str, int]:
+    log.warning("refused a console form without a valid CSRF token: %s %s", request.method, request.path)
+    return render_template("error.html", message=words(lang())["csrf_refused"]), 400
+
+
+@bp.errorhandler(Exception)
+def _error(error: Exception) -> Any:
+    if isinstance(error, HTTPException) and error.code is not None and error.code < 500:
+        return render_template("error.html", message=f"{error.code} {error.name}"), error.code
+    log.exception("console page %s failed", request.path)
+    return render_template("error.html", message=words(lang())["server_error"]), 500
+
+
+# -- signing in and out ---------------------------------------------------------------------
+
+def _safe_next(target: str | None) -> str:
+    """Only a path inside the console: never an address elsewhere."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and parts.path.startswith(PREFIX + "/"):
+            return target
+    return url_for("console.now_page")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    t = g.t
+    message, status = None, 200
+    if request.method == "POST":
+        name = (request.form.get("username") or "").strip()[:100]
+        password = request.form.get("password") or ""
+        result = accounts.login(engine(), name, password, real_now())
+        if result.operator is not None:
+            chosen = session.get("lang")
+            session.clear()  # a fresh session at every login
+            session.permanent = True
+            session["operator"] = result.operator.name
+            session["since"] = result.operator.created_at.isoformat()
+            if chosen:
+                session["lang"] = chosen
+            log.info("console login: %s", result.operator.name)
+            return redirect(_safe_next(request.form.get("next")))
+        if result.busy:
+            message, status = t["login_busy"], 429
+            log.warning("console login refused: too many password checks in this process just now")
+        elif result.locked_until is not None:
+            local = result.locked_until.astimezone(config().directory.timezone)
+            message, status = t["login_locked"].format(time=f"{local:%H:%M}"), 429
+            log.warning("console login refused: %r is locked until %s", name, f"{local:%H:%M}")
+        else:
+            message, status = t["login_wrong"], 401
+            log.warning("console login refused: wrong name or password for %r", name)
+    return render_template("login.html", message=message, next=request.values.get("next", "")), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    chosen = session.get("lang")
+    session.clear()
+    if chosen:
+        session["lang"] = chosen
+    return redirect(url_for("console.login"))
+
+
+@bp.route("/lang/<code>")
+def language(code: str) -> Response:
+    if code in LANGUAGES:
+        session["lang"] = code
+    return redirect(_safe_next(request.args.get("next")))
