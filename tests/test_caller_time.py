@@ -5,6 +5,7 @@ IVR_REQUIRE_ESPEAK=1, so there it is never skipped)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 from pathlib import Path
@@ -38,9 +39,14 @@ class WordTimer:
         return float(len(text.split()))
 
 
+@functools.cache
+def _espeak() -> espeak.Espeak:
+    return espeak.Espeak()  # one for the module: each distinct sentence is spoken once
+
+
 def _engine():
     if espeak.available():
-        return espeak.Espeak()
+        return _espeak()
     if os.environ.get("IVR_REQUIRE_ESPEAK"):
         pytest.fail("espeak-ng is required here (IVR_REQUIRE_ESPEAK is set) but not installed")
     pytest.skip("espeak-ng is not installed (apt-get install espeak-ng); the estimate is tested above")
