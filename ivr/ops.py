@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from flask import Blueprint, Flask, Response, current_app, request
 
@@ -37,19 +37,20 @@ def install(app: Flask, settings: Settings, generation: int = 1) -> None:
     app.register_blueprint(bp)
 
 
-def count_fallback(reason: str) -> None:
-    """The static fallback was answered: Twilio's Fallback URL, or a webhook's error."""
-    _count(lambda metrics: metrics.fallback(reason))
+def count_fallback(reason: str, extensions: Mapping[str, Any] | None = None) -> None:
+    """The static fallback was answered: Twilio's Fallback URL, or a webhook's error.
+    `extensions`: the app's, where no request context is pushed (ivr/fast_webhooks.py)."""
+    _count(lambda metrics: metrics.fallback(reason), extensions)
 
 
-def count_refusal(reason: str) -> None:
+def count_refusal(reason: str, extensions: Mapping[str, Any] | None = None) -> None:
     """A request was refused (403) for its signature."""
-    _count(lambda metrics: metrics.refused(reason))
+    _count(lambda metrics: metrics.refused(reason), extensions)
 
 
-def _count(add: Callable[[Metrics], None]) -> None:
+def _count(add: Callable[[Metrics], None], extensions: Mapping[str, Any] | None) -> None:
     # Off the hot path, and often in an error path: a figure lost beats an answer lost.
-    metrics = current_app.extensions.get("ivr.metrics")
+    metrics = (current_app.extensions if extensions is None else extensions).get("ivr.metrics")
     if metrics is not None:
         try:
             add(metrics)

@@ -11,11 +11,12 @@ import logging
 import re
 import traceback
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Flask, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.wsgi import get_host
 
 from . import flow, ops, signature
 from .answers import DIALED, MENU, VOICE, Answers, Webhook
@@ -69,30 +70,31 @@ def make_clock(settings: Settings, config: Config) -> Clock:
 bp = Blueprint("ivr", __name__)
 
 
-def _service() -> Service:
-    return current_app.extensions["ivr.service"]
-
-
 def _answer(name: str) -> Response:
     # One context lookup for the request, not one per attribute: this is the hot path.
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     # Twilio sends its fields in the body of a POST, or in the query string of a GET.
     values = req.form if req.method == "POST" else req.args
+    query = _state_query(req) if name != VOICE else ""
+    return Response(webhook_twiml(current_app.extensions, name, values, query), 200, content_type=XML)
+
+
+def webhook_twiml(extensions: Mapping[str, Any], name: str, values: Mapping[str, str], query: str) -> str:
+    """A webhook's TwiML from its form (first value of each field) and the call's state query;
+    counted in the store when there is one. Shared by the Flask views and ivr/fast_webhooks.py."""
     to, digits, status, seconds = ((values.get(field) or "")[:_MAX_FIELD].strip()
                                    for field in ("To", "Digits", "DialCallStatus", "DialCallDuration"))
-    hook = Webhook(name, _state_query(req) if name != VOICE else "", digits, status,
-                   to if _E164.match(to) else None, _seconds(seconds))
-    extensions = current_app.extensions
+    hook = Webhook(name, query, digits, status, to if _E164.match(to) else None, _seconds(seconds))
     now = extensions["ivr.clock"]()
     live: Live | None = extensions["ivr.live"]
     if live is None:
-        return Response(extensions["ivr.service"].answers.twiml(hook, now), 200, content_type=XML)
+        return extensions["ivr.service"].answers.twiml(hook, now)
     answer = extensions["ivr.service"].answers.answer(hook, now, live.closed)
     try:
         live.count(now, answer.events, hook.dial_seconds)
     except Exception as error:  # counting must never change what the caller hears
         log.error("could not count an answer of %s: %s", name, type(error).__name__)
-    return Response(answer.twiml, 200, content_type=XML)
+    return answer.twiml
 
 
 def _seconds(text: str) -> int | None:
@@ -127,8 +129,13 @@ def dialed() -> Response:
 
 @bp.route("/fallback", methods=["POST", "GET"])
 def fallback() -> Response:
-    ops.count_fallback("fallback_url")
-    return Response(_service().renderer.fallback(), 200, content_type=XML)
+    return Response(fallback_twiml(current_app.extensions), 200, content_type=XML)
+
+
+def fallback_twiml(extensions: Mapping[str, Any]) -> str:
+    """The static answer of Twilio's Fallback URL (counted as such)."""
+    ops.count_fallback("fallback_url", extensions)
+    return extensions["ivr.service"].renderer.fallback()
 
 
 @bp.route("/health", methods=["GET"])
@@ -142,7 +149,11 @@ def requested_url(req: Request, public_url: str | None) -> str:
     (https://ngo.example.org/helpline): it stands for the scheme and host (TLS ends at the
     proxy, so the app would see http) and for the prefix the app is mounted under (SCRIPT_NAME),
     whether or not the proxy passes that prefix on."""
-    env = req.environ
+    return url_as_requested(req.environ, public_url)
+
+
+def url_as_requested(env: Mapping[str, Any], public_url: str | None) -> str:
+    """`requested_url` from the WSGI environ alone (the host as Flask's request reads it)."""
     mount = env.get("SCRIPT_NAME", "")
     raw = env.get("RAW_URI") or env.get("REQUEST_URI")
     if not raw:
@@ -154,7 +165,7 @@ def requested_url(req: Request, public_url: str | None) -> str:
             return raw
         raw = _origin_form(raw)
     if not public_url:
-        return f"{req.scheme}://{req.host}{raw}"
+        return f"{env['wsgi.url_scheme']}://{get_host(env)}{raw}"  # type: ignore[arg-type]
     return public_url + _below(raw, mount)
 
 
@@ -184,31 +195,39 @@ UNSIGNED_ENDPOINTS = frozenset({"ivr.health", "ivr.fallback", "ops.ready", "ops.
 
 def _check_signature() -> Response | None:
     extensions = current_app.extensions
-    token: bytes | None = extensions["ivr.token"]
-    shared_key: bytes | None = extensions["ivr.shared_key"]
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
-    if (token is None and shared_key is None) or req.endpoint in UNSIGNED_ENDPOINTS:
+    if (extensions["ivr.token"] is None and extensions["ivr.shared_key"] is None) \
+            or req.endpoint in UNSIGNED_ENDPOINTS:
         return None  # --dev (no secret to check against), or not Twilio's to call
     if req.blueprint != "ivr":
         return None  # the operators' console: its own login and CSRF, never Twilio's signature
-    settings_header = req.headers.get("X-Twilio-Webhooks-Signature-Settings")
+    fields = req.form.items(multi=True) if req.method == "POST" else ()
+    return signature_refusal(extensions, req.path, req.headers.get, fields,
+                             lambda: requested_url(req, extensions["ivr.public_url"]))
+
+
+def signature_refusal(extensions: Mapping[str, Any], path: str, header: Callable[[str], str | None],
+                      fields: Iterable[tuple[str, str]], url: Callable[[], str]) -> Response | None:
+    """None when the request is signed by Twilio (auth token or SharedKey), else the 403,
+    logged and counted. Shared by the Flask hook and ivr/fast_webhooks.py."""
+    token: bytes | None = extensions["ivr.token"]
+    shared_key: bytes | None = extensions["ivr.shared_key"]
+    settings_header = header("X-Twilio-Webhooks-Signature-Settings")
     key, algorithm = token, signature.SHA1
     if settings_header:  # signed by a Webhook Rule's SharedKey, not the auth token
         key, algorithm = shared_key, signature.algorithm_named(settings_header)
         if key is None or algorithm is None:
-            log.warning("refused a request to %s signed by a Twilio SharedKey (%s): %s", req.path,
+            log.warning("refused a request to %s signed by a Twilio SharedKey (%s): %s", path,
                         "unknown algorithm" if algorithm is None else "no secret",
                         "TWILIO_WEBHOOK_SHARED_KEY is not set" if key is None else "expected "
                         "HMAC_SHA1 or HMAC_SHA256")
-            ops.count_refusal("shared_key")
+            ops.count_refusal("shared_key", extensions)
             return _forbidden()
-    fields = req.form.items(multi=True) if req.method == "POST" else ()
-    url = requested_url(req, extensions["ivr.public_url"])
-    if key is not None and signature.is_valid(key, url, fields,
-                                              req.headers.get("X-Twilio-Signature", ""), algorithm):
+    if key is not None and signature.is_valid(key, url(), fields, header("X-Twilio-Signature") or "",
+                                              algorithm):
         return None
-    log.warning("refused a request to %s: missing or wrong X-Twilio-Signature", req.path)
-    ops.count_refusal("signature")
+    log.warning("refused a request to %s: missing or wrong X-Twilio-Signature", path)
+    ops.count_refusal("signature", extensions)
     return _forbidden()
 
 
@@ -219,17 +238,20 @@ def _forbidden() -> Response:
 def _on_error(error: Exception) -> Response:
     if isinstance(error, HTTPException) and error.code is not None and error.code < 500:
         return error.get_response()
+    return Response(error_twiml(current_app.extensions, request.path, error), 200, content_type=XML)
+
+
+def error_twiml(extensions: Mapping[str, Any], path: str, error: Exception) -> str:
+    """The answer to a webhook that failed: the fallback, logged and counted."""
     # Log where it broke, never the request: its fields could hold the caller's number.
     frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
     where = f"{frame.filename}:{frame.lineno}" if frame else "?"
-    log.error("webhook %s failed with %s at %s; answered the fallback", request.path,
-              type(error).__name__, where)
-    ops.count_fallback("error")
+    log.error("webhook %s failed with %s at %s; answered the fallback", path, type(error).__name__, where)
+    ops.count_fallback("error", extensions)
     try:
-        body = _service().renderer.fallback()
+        return extensions["ivr.service"].renderer.fallback()
     except Exception:  # the config itself is unusable: a fixed sentence still helps
-        body = EMERGENCY_TWIML
-    return Response(body, 200, content_type=XML)
+        return EMERGENCY_TWIML
 
 
 # Last resort when even the fallback cannot be rendered: the emergency numbers, in German.
@@ -257,6 +279,10 @@ def create_app(config: Config, settings: Settings, clock: Clock | None = None, g
     app.register_blueprint(bp)
     app.before_request(_check_signature)
     app.register_error_handler(Exception, _on_error)
+    # The webhooks' own WSGI handler in front of Flask's routing and request context; inside the
+    # metrics wrapper (ops.install), so they are timed and counted like every other request.
+    from .fast_webhooks import FastWebhooks
+    app.wsgi_app = FastWebhooks(app.extensions, app.wsgi_app)  # type: ignore[method-assign]
     ops.install(app, settings, generation)
     if live is not None:
         app.extensions[ops.READY_CHECKS]["database"] = lambda: live.reachable
