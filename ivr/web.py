@@ -1,5 +1,7 @@
-"""The Twilio webhooks. The only module that knows HTTP: it checks the signature, reads the few
-fields a webhook needs, and answers the TwiML that `answers` decided (flow) and rendered (twiml).
+"""The Twilio webhooks. The only module that knows HTTP (with ivr/fast_webhooks.py, which answers
+the webhooks' ordinary POSTs through the functions here without Flask's routing): it checks the
+signature, reads the few fields a webhook needs, and answers the TwiML that `answers` decided
+(flow) and rendered (twiml).
 
 Never a 5xx: Twilio would play its generic error message to a frightened caller. Every error
 answers the static fallback (apology and the hotline numbers). The caller's number (From,
