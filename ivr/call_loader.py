@@ -7,12 +7,14 @@ from typing import Any
 from .directory import ANYONE, AUDIENCES, Directory
 from .menu import (ACTION_KINDS, CALLER, CHOICE_KEYS, GLOBAL_KEYS, LANGUAGE_KEYS, NEXT, SHOW_KINDS,
                    SILENCE_KINDS, Action, Menu, Node)
-from .prompts import COMMON_PLACEHOLDERS, FLOW_PROMPTS, ONLINE_PROMPT, Prompts, Voice, web_placeholder
+from .prompts import (ABOUT_PLACEHOLDERS, ABOUT_PREFIX, COMMON_PLACEHOLDERS, FLOW_PROMPTS, ONLINE_PROMPT,
+                      ONLY_SOME_PREFIX, Prompts, Voice, web_placeholder)
 from .speech import WORD_KEYS, placeholders
 from .yamlfile import YamlDoc, among, check_text, join
 
-# Nodes the flow goes to by itself: nothing open, every line failed, a talk that was very short.
-REQUIRED_NODES = ("closed", "unreachable", "short_talk")
+# Nodes the flow goes to by itself: nothing open, every line failed, a talk that was very short,
+# and only lines for some callers open while the caller has not said who they are.
+REQUIRED_NODES = ("closed", "unreachable", "short_talk", "only_some")
 _NODE_KEYS = {"say", "say_when_closed", "keys", "show", "offer_language", "silence"}
 _CONNECT_TARGETS = (*AUDIENCES, ANYONE, CALLER, NEXT)
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2}-[A-Z]{2}$")
@@ -233,9 +235,17 @@ def check_prompts_cover(docs: dict[str, YamlDoc], prompts: dict[str, Prompts], m
     for resource in directory.resources:
         if resource.kind == "online":
             needed[ONLINE_PROMPT.format(resource=resource.id)] = frozenset()
+    for node in menu.nodes.values():
+        if node.show == "only_some":  # who can reach whom, for each audience its keys connect
+            for action in node.keys.values():
+                if action.kind == "connect" and action.target in AUDIENCES:
+                    needed[ONLY_SOME_PREFIX + action.target] = frozenset({"name"})
+    for line in directory.lines:  # optional per line; once one language has it, every language does
+        if any(ABOUT_PREFIX + line.id in loaded.texts for loaded in prompts.values()):
+            needed[ABOUT_PREFIX + line.id] = ABOUT_PLACEHOLDERS
+    first = menu.languages[0]
     common = COMMON_PLACEHOLDERS | {web_placeholder(item.id) for item in (*directory.lines, *directory.resources)
                                     if item.web}
-    first = menu.languages[0]
     for lang in menu.languages:
         if lang not in prompts:
             continue

@@ -13,6 +13,9 @@ from ivr.errors import ConfigInvalid
 from ivr.loading import load_config
 
 MENU, DE, EN = "data/menu.yaml", "prompts/de.yaml", "prompts/en.yaml"
+# the main menu's own lines (the only_some node has the same keys and silence)
+MAIN_KEYS = '      "3": {connect: adult}\n      "4": {goto: guidance}\n      "5": {goto: hotlines}\n      "9": {language: next}'
+MAIN_SILENCE = '    offer_language: "9"\n    silence: connect'
 
 
 def line_of(file: str, text: str) -> int:
@@ -51,7 +54,7 @@ def test_the_bundled_config_loads(tmp_path: Path) -> None:
     assert config.menu.start == "main" and set(config.prompts) == {"de", "en"}
 
 
-NODES = ("main, hotlines, closed, unreachable, short_talk, guidance, guide_what, guide_act, guide_act_remove, "
+NODES = ("main, hotlines, closed, unreachable, only_some, short_talk, guidance, guide_what, guide_act, guide_act_remove, "
          "guide_act_block, guide_act_protect, guide_blackmail, guide_support, guide_support_danger, guide_young, "
          "guide_young_help")
 LANGUAGE_KEY = '"9": {language: next}'
@@ -91,13 +94,13 @@ def web_placeholders() -> list[str]:
      [f"{MENU}: nodes.guide_act.keys.0: key '0' means the same everywhere (0 person, * main menu, "
       f"# repeat); expected only 1-5 here (line {line_of(MENU, 'say: [guide.act.counselling,') + 2})"]),
     # an audience that does not exist
-    ((MENU, '"3": {connect: adult}', '"3": {connect: adults}'),
+    ((MENU, MAIN_KEYS, MAIN_KEYS.replace("{connect: adult}", "{connect: adults}")),
      [f"{MENU}: nodes.main.keys.3: connect 'adults' is not an audience; expected one of young_person, "
-      f"parent, adult, supporter, anyone, caller, next (line {line_of(MENU, '{connect: adult}')})"]),
+      f"parent, adult, supporter, anyone, caller, next (line {line_of(MENU, MAIN_KEYS.splitlines()[-1]) - 3})"]),
     # what silence does at a node: only the two things the flow knows
-    ((MENU, "    silence: connect\n", "    silence: sometimes\n"),
+    ((MENU, MAIN_SILENCE, MAIN_SILENCE.replace("connect", "sometimes")),
      [f"{MENU}: nodes.main.silence: 'sometimes' is not what silence can do; expected repeat or connect "
-      f"(line {line_of(MENU, '    silence: connect')})"]),
+      f"(line {line_of(MENU, MAIN_SILENCE.splitlines()[0]) + 1})"]),
     # the keys 6-9 only switch language (1-5 are a menu's choices); the offer then has no key
     ((MENU, LANGUAGE_KEY, '"9": {goto: guidance}'),
      [f"{MENU}: nodes.main.keys.9: key '9' may only switch language; expected 1-5 for other choices "
