@@ -55,7 +55,8 @@ def test_the_bundled_config_loads(tmp_path: Path) -> None:
 
 
 NODES = ("main, hotlines, closed, unreachable, only_some, short_talk, guidance, guide_what, guide_act, guide_act_remove, "
-         "guide_act_block, guide_act_protect, guide_blackmail, guide_support, guide_support_danger, guide_young, "
+         "guide_act_block, guide_act_protect, guide_blackmail, guide_blackmail_help, guide_support, guide_support_danger, "
+         "guide_young, "
          "guide_young_help")
 LANGUAGE_KEY = '"9": {language: next}'
 GUIDE_ACT = "  guide_act:\n    say: [guide.act.counselling, guide.next_part]\n    keys:\n"

@@ -11,9 +11,8 @@ Which lines are open when (data/hotlines.yaml, Europe/Berlin):
 """
 from __future__ import annotations
 
-import re
-
 import logging
+import re
 import xml.etree.ElementTree as ET
 from functools import cache
 
