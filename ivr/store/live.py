@@ -133,6 +133,10 @@ class Live:
             if expired is not deadline:
                 raise
             raise StoreTimeout(self.query_timeout) from None
+        except Exception as error:
+            if not deadline.pending:  # the deadline fired, and cleaning up raised something else
+                raise StoreTimeout(self.query_timeout) from error
+            raise
         finally:
             deadline.close()
 
@@ -145,6 +149,7 @@ class Live:
         try:
             version, found = self._bounded(read)
         except Exception as error:
+            self.engine.dispose()  # a connection cut off mid-query must never be handed out again
             if not self._failing:
                 log.error("cannot read the live closures (%s); still obeying the last ones known: %s",
                           describe(error), ", ".join(sorted(self.closed)) or "none")
