@@ -18,6 +18,7 @@ What survives which fault (README, "What this service stores"):
   are older than a limit, /ready says so."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
@@ -210,7 +211,7 @@ class Live:
         counts.log_dropped(self.buffer)
         return len(combined)
 
-    def _claim(self):  # type: ignore[no-untyped-def]
+    def _claim(self) -> contextlib.AbstractContextManager[spool.Claim]:
         return spool.claim(self.spool_dir) if self.spool_dir is not None else spool.nothing()
 
     def _keep_unwritten(self, taken: spool.Counts, combined: spool.Counts, claimed: spool.Claim,
