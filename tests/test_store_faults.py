@@ -74,16 +74,16 @@ def test_a_worker_started_while_the_database_is_away_obeys_the_closures_known(
     finally:
         replacement.stop()
     later = Live(_down(), ZONE, clock=lambda: TUE + dt.timedelta(hours=2), state_dir=state)
-    later._recall_closures()
+    later.recall_closures()
     assert later.closed == {"hateaid"}  # the kept closure with an end ran out by itself
     # the database answers again: what it says replaces what was kept
     closures.reopen(engine, "hateaid", by="Ben", now=TUE)
     back = Live(engine, ZONE, clock=lambda: TUE, state_dir=state)
-    back._recall_closures()
+    back.recall_closures()
     back.poll()
     assert back.closed == {"kids-line"}
     again = Live(_down(), ZONE, clock=lambda: TUE, state_dir=state)
-    again._recall_closures()
+    again.recall_closures()
     assert again.closed == {"kids-line"}
 
 

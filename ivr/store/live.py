@@ -7,7 +7,7 @@ when it changed), flushes counts every FLUSH_SECONDS, and folds old hourly rows 
 A database that is down, frozen or locked only delays that thread: what a caller hears is
 decided from the last closures known.
 
-What survives which fault (README, "What this service stores"):
+What survives which fault (README, "Storage: counts and live closures"):
 - closures read once are kept in a file under IVR_STATE_DIR (closures_cache), so a worker that
   starts while the database is away (crash, timeout, reload) obeys them from its first call;
 - counts the database cannot take are spooled to files under IVR_STATE_DIR (spool) at once and
@@ -181,7 +181,7 @@ class Live:
         else:
             self._cache_failing = False
 
-    def _recall_closures(self) -> None:
+    def recall_closures(self) -> None:
         """The closures kept by any worker, until the database answers (a worker's start)."""
         if self.cache_path is not None:
             _, kept = closures_cache.load(self.cache_path)
@@ -244,7 +244,7 @@ class Live:
             return 0
 
     def start(self) -> Live:
-        self._recall_closures()
+        self.recall_closures()
         self.poll()  # obey the closures from the first request on
         self._thread = threading.Thread(target=self._run, name="ivr-store", daemon=True)
         self._thread.start()
