@@ -9,7 +9,7 @@ from .menu import (ACTION_KINDS, CALLER, CHOICE_KEYS, GLOBAL_KEYS, LANGUAGE_KEYS
                    SILENCE_KINDS, Action, Menu, Node)
 from .prompts import (ABOUT_PLACEHOLDERS, ABOUT_PREFIX, COMMON_PLACEHOLDERS, FLOW_PROMPTS, ONLINE_PROMPT,
                       ONLY_SOME_PREFIX, Prompts, Voice, web_placeholder)
-from .speech import WORD_KEYS, placeholders
+from .speech import OPTIONAL_WORD_KEYS, WORD_KEYS, placeholders
 from .yamlfile import YamlDoc, among, check_text, join
 
 # Nodes the flow goes to by itself: nothing open, every line failed, a talk that was very short,
@@ -161,7 +161,7 @@ def build_prompts(doc: YamlDoc, lang: str) -> Prompts | None:
     if not isinstance(words, dict):
         doc.problem("words", f"{words!r} is not a mapping; expected {', '.join(WORD_KEYS)}")
         words = {}
-    doc.unknown_keys("words", words, WORD_KEYS)
+    doc.unknown_keys("words", words, (*WORD_KEYS, *OPTIONAL_WORD_KEYS))
     for key in WORD_KEYS:
         if key not in words:
             doc.problem("words", f"lacks {key!r}; expected all of {', '.join(WORD_KEYS)}")
@@ -218,11 +218,27 @@ def _word_texts(doc: YamlDoc, words: dict) -> None:
         if key in ("weekdays", "months"):
             for i, name in enumerate(value if isinstance(value, list) else []):
                 check_text(doc, join(path, i), name)
+        elif key in OPTIONAL_WORD_KEYS:
+            _optional_word(doc, path, value, OPTIONAL_WORD_KEYS[key])
         elif check_text(doc, path, value) is not None:
             try:
                 placeholders(value)
             except ValueError as exc:
                 doc.problem(path, f"{value!r} has broken braces ({exc}); expected {{name}} placeholders")
+
+
+def _optional_word(doc: YamlDoc, path: str, value: object, allowed: frozenset[str]) -> None:
+    """A word a language may leave out: text whose placeholders are among `allowed`."""
+    if check_text(doc, path, value, required=False) is None:
+        return
+    try:
+        used = set(placeholders(str(value)))
+    except ValueError as exc:
+        doc.problem(path, f"{value!r} has broken braces ({exc}); expected {{name}} placeholders")
+        return
+    if used - allowed:
+        doc.problem(path, f"{value!r} uses {{{sorted(used - allowed)[0]}}}; expected only "
+                          f"{', '.join('{' + name + '}' for name in sorted(allowed))}")
 
 
 def check_prompts_cover(docs: dict[str, YamlDoc], prompts: dict[str, Prompts], menu: Menu,

@@ -203,3 +203,10 @@ def test_unknown_keys_in_a_prompts_file_are_named_with_the_likely_meant_one(tmp_
     messages = [f"{e.path}: {e.message}" for e in doc.errors]
     assert "yong: unknown key 'yong' (did you mean 'young'?); expected one of prompts, voice, words, young" in messages
     assert any(m.startswith("words.web_dott: unknown key 'web_dott' (did you mean 'web_dot'?)") for m in messages)
+
+
+def test_the_country_code_of_a_web_address_may_only_use_code_or_letters(problems) -> None:
+    line = '  web_country_code: "{letters}"'
+    assert problems((EN, line, '  web_country_code: "{land}"')) == [
+        f"{EN}: words.web_country_code: '{{land}}' uses {{land}}; expected only {{code}}, {{letters}} "
+        f"(line {line_of(EN, line.strip())})"]

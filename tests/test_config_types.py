@@ -147,6 +147,7 @@ ALSO_VALID: dict[str, set[str]] = {
     "resources#.web": {"nothing"},
     "resources#.phone": {"nothing"},
     "nodes.*.show": {"nothing"},
+    "words.web_country_code": {"nothing"},  # optional: the code as written
     "nodes.*.offer_language": {"nothing", "number"},  # 9 for "9"
     "service": {"nothing"},  # the defaults: not free, the dialled number as caller ID, 30 s
     "service.free_to_call": {"nothing"},  # not free unless said

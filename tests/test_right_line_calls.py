@@ -20,6 +20,7 @@ from ivr.directory import Directory
 from ivr.flow import CallState, Gather
 from ivr.live_closed import next_opening_after, without_closed
 from ivr.schedule_report import schedule_json, schedule_table
+from ivr.speech import web_text
 from ivr.store.closures import LiveClosure
 from twiml_helpers import (NAME_DE, PHONE, SERVICE_NUMBER, SPOKEN, Call, berlin, bundled_config, dial,
                            dial_numbers, make_app, prompt, spoken_numbers, texts, verbs)
@@ -40,7 +41,7 @@ def de(key: str, /, young: bool = False, **values: str) -> str:
 
 
 def kids_about(lang: str = "de", young: bool = True) -> str:
-    web = {"de": "nummergegenkummer Punkt de", "en": "nummergegenkummer dot de"}[lang]
+    web = {"de": "nummergegenkummer Punkt de", "en": "nummergegenkummer dot D E"}[lang]
     return prompt(lang, "closed.about.kids-line", young=young, number=" ".join(SPOKEN["kids-line"]),
                   hours=KIDS_HOURS[lang], web_kids_line=web)
 
@@ -107,7 +108,7 @@ def test_juuuport_is_spelled_so_a_listener_can_type_it(lang: str, spelled: str) 
     if lang == "en":
         call.press("9")
     heard = texts(call.press("1"))
-    assert any(spelled in sentence and re.search(r"juuuport (Punkt|dot) de", sentence) for sentence in heard)
+    assert any(spelled in sentence and re.search(r"juuuport (Punkt de|dot D E)", sentence) for sentence in heard)
 
 
 @pytest.mark.parametrize("lang, adult", [("de", "Erwachsenen dazu, dem du vertraust"), ("en", "adult you trust")])
@@ -161,6 +162,18 @@ def test_blackmail_reassures_first_then_warns_never_to_trust_a_blackmailers_prom
     said = text(lang, "guide.blackmail", young)
     assert said.index(reassurance) < said.index("Geld" if lang == "de" else "money")
     assert promise in said
+
+
+@pytest.mark.parametrize("address, de, en", [
+    ("www.juuuport.de/hilfe/beratung", "juuuport Punkt de", "juuuport dot D E"),
+    ("www.hateaid.org/betroffenenberatung", "hateaid Punkt org", "hateaid dot org"),
+    ("www.aktiv-gegen-digitale-gewalt.de/de/", "aktiv gegen digitale gewalt, mit Bindestrichen, Punkt de",
+     "aktiv gegen digitale gewalt, with hyphens, dot D E"),
+])
+def test_web_addresses_are_said_for_the_listeners_ears(address: str, de: str, en: str) -> None:
+    """German ears know "Punkt de"; for English ears a country code is two letters, spelled."""
+    assert web_text(address, C.prompts["de"].words) == de
+    assert web_text(address, C.prompts["en"].words) == en
 
 
 def test_the_wording_points_of_the_issue() -> None:
