@@ -385,7 +385,7 @@ def _next_say(config: Config, key: str, audience: str, lang: str, now: dt.dateti
 def _only_some(config: Config, node: Node, state: CallState, now: dt.datetime) -> tuple[Say, ...]:
     """Only lines for some callers are open: each with the key of the callers it serves, then
     when a line for everyone opens."""
-    say = []
+    say: list[Say] = []
     for line in open_for_someone(config, now):
         audience = next((action.target for action in node.keys.values()
                          if action.kind == "connect" and action.target in line.serves), None)
