@@ -86,7 +86,7 @@ def make_engine(settings: StoreSettings) -> Engine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(url.database))
         kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT}
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -95,6 +95,16 @@ def make_engine(settings: StoreSettings) -> Engine:
         kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT,
                                   "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"}
     return create_engine(url, **kwargs)
+
+
+def _create_private(path: Path) -> None:
+    """The SQLite file, created readable by this user only (0600) when missing: it holds the
+    operators' password hashes. SQLite gives its -wal and -shm files the same mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
