@@ -132,9 +132,13 @@ def dialed() -> Response:
 @bp.route("/fallback", methods=["POST", "GET"])
 def fallback() -> Response:
     extensions = current_app.extensions
-    fields = request.form.items(multi=True) if request.method == "POST" else ()
-    reason = fallback_reason(extensions, request.headers.get, fields,
-                             lambda: requested_url(request, extensions["ivr.public_url"]))
+    try:
+        fields = list(request.form.items(multi=True)) if request.method == "POST" else []
+    except HTTPException:  # a body too large or unreadable: answered all the same, not Twilio's
+        reason = "unsigned"
+    else:
+        reason = fallback_reason(extensions, request.headers.get, fields,
+                                 lambda: requested_url(request, extensions["ivr.public_url"]))
     return Response(fallback_twiml(extensions, reason), 200, content_type=XML)
 
 
@@ -142,6 +146,21 @@ def fallback_twiml(extensions: Mapping[str, Any], reason: str) -> str:
     """The static answer of Twilio's Fallback URL, counted by `reason` (see fallback_reason)."""
     ops.count_fallback(reason, extensions)
     return extensions["ivr.service"].renderer.fallback()
+
+
+# What a person who opens the server's address in a browser sees: what this is, and where the
+# operators' console is (a relative link: right under a path prefix too). Static and public.
+HOME_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Helpline phone menu</title></head>
+<body><h1>Helpline phone menu</h1>
+<p>This server answers the helpline's calls for Twilio (its webhooks start at <code>POST /voice</code>).</p>
+<p>Operators: <a href="console/">the console</a>.</p></body></html>
+"""
+
+
+@bp.route("/", methods=["GET"])
+def home() -> Response:
+    return Response(HOME_PAGE, 200, content_type="text/html; charset=utf-8")
 
 
 @bp.route("/health", methods=["GET"])
@@ -192,11 +211,11 @@ def _below(raw: str, mount: str) -> str:
     return raw
 
 
-# Answered without a signature: the fallback is static public information (numbers and hours),
-# and a wrong IVR_PUBLIC_URL or a proxy that rewrites URLs must not silence it along with the
-# webhook; the operations endpoints (ivr/ops.py) are for monitoring, not for Twilio.
+# Answered without a signature: the home page and the fallback are static public information
+# (the fallback: numbers and hours), and a wrong IVR_PUBLIC_URL or a proxy that rewrites URLs
+# must not silence the fallback along with the webhook; the operations endpoints (ivr/ops.py) are for monitoring, not for Twilio.
 # None: no route matched (404/405 follow).
-UNSIGNED_ENDPOINTS = frozenset({"ivr.health", "ivr.fallback", "ops.ready", "ops.metrics", None})
+UNSIGNED_ENDPOINTS = frozenset({"ivr.home", "ivr.health", "ivr.fallback", "ops.ready", "ops.metrics", None})
 
 
 def _check_signature() -> Response | None:
