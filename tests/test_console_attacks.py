@@ -227,9 +227,11 @@ def test_refused_logins_are_summed_up_in_a_few_lines(app: Flask, caplog: pytest.
     client = app.test_client()
     for n in range(60):
         _post_login(client, f"01769988{n:03d}", WRONG, "203.0.113.9")
+    for n in range(30):  # a script that does not bother with the form's token
+        assert client.post("/console/login", data={"username": f"x{n}", "password": WRONG}).status_code == 400
     assert not any("0176" in r.getMessage() for r in caplog.records)  # the names tried never
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert lines == ["console logins refused: 1 since the last such line (1 wrong name or password); "
+    assert lines == ["console logins and forms refused: 1 since the last such line (1 wrong name or password); "
                      "at most one such line every 60 s"]
 
 
@@ -239,12 +241,13 @@ def test_the_refusal_summary_counts_what_came_between_its_lines(caplog: pytest.L
     refusals = RefusalLog(logging.getLogger("test.refusals"), interval=60, clock=lambda: clock[0])
     for n in range(500):
         clock[0] = n * 0.3  # 150 s of refusals
-        refusals.refused("wrong" if n < 20 else "waiting")
+        refusals.refused("wrong" if n < 20 else "waiting" if n < 300 else "csrf")
     assert [r.getMessage().split(";")[0] for r in caplog.records] == [
-        "console logins refused: 1 since the last such line (1 wrong name or password)",
-        "console logins refused: 200 since the last such line (19 wrong name or password, "
+        "console logins and forms refused: 1 since the last such line (1 wrong name or password)",
+        "console logins and forms refused: 200 since the last such line (19 wrong name or password, "
         "181 tried before its wait was over)",
-        "console logins refused: 200 since the last such line (200 tried before its wait was over)"]
+        "console logins and forms refused: 200 since the last such line (99 tried before its wait was over, "
+        "101 forms without a valid CSRF token)"]
 
 
 # -- hostile input ---------------------------------------------------------------------------

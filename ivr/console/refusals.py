@@ -1,4 +1,4 @@
-"""Refused console logins, logged as a summary: the first at once, then at most one line per
+"""Refused console logins and forms, logged as a summary: the first at once, then at most one line per
 INTERVAL with the counts since the line before. A flood of guesses costs a few lines a minute,
 never one line per guess; the names tried are never logged (they could be anything typed)."""
 from __future__ import annotations
@@ -11,7 +11,8 @@ from typing import Callable
 
 INTERVAL = 60.0  # seconds
 REASONS = {"wrong": "wrong name or password", "waiting": "tried before its wait was over",
-           "busy": "this process had checked too many passwords just then"}
+           "busy": "this process had checked too many passwords just then",
+           "csrf": "forms without a valid CSRF token"}
 
 
 class RefusalLog:
@@ -32,5 +33,5 @@ class RefusalLog:
             self._next = now + self._interval
         total = sum(counts.values())
         parts = ", ".join(f"{counts[key]} {words}" for key, words in REASONS.items() if counts[key])
-        self._log.warning("console logins refused: %d since the last such line (%s); at most one "
-                          "such line every %d s", total, parts, self._interval)
+        self._log.warning("console logins and forms refused: %d since the last such line (%s); at "
+                          "most one such line every %d s", total, parts, self._interval)
