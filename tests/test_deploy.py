@@ -31,14 +31,18 @@ import local_nginx  # noqa: E402  (bench/local_nginx.py: the shipped site on loo
 FORM = [("To", SERVICE_NUMBER), ("From", "+4917600000000"), ("CallSid", "CA0123")]
 
 
-@pytest.fixture
-def nginx() -> str:
-    found = local_nginx.nginx_binary()
+def _installed(found: str | None, program: str, packages: str) -> str:
+    """The program's path; else a failure in CI (.ci/run installs it) or a skip that says how."""
     if found is None:
         if os.environ.get("CI"):
-            pytest.fail("nginx is not installed; .ci/run installs it (apt-get install -y nginx)")
-        pytest.skip("nginx is not installed (Debian: apt-get install -y nginx openssl)")
+            pytest.fail(f"{program} is not installed; .ci/run installs it (apt-get install -y {packages})")
+        pytest.skip(f"{program} is not installed (Debian: apt-get install -y {packages})")
     return found
+
+
+@pytest.fixture
+def nginx() -> str:
+    return _installed(local_nginx.nginx_binary(), "nginx", "nginx openssl")
 
 
 def test_the_shipped_nginx_site_passes_nginx_t(nginx, tmp_path):
@@ -141,12 +145,7 @@ def test_the_shipped_allow_list_allows_nobody():
 
 @pytest.fixture
 def systemd_analyze() -> str:
-    found = shutil.which("systemd-analyze")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("systemd-analyze is not installed; .ci/run installs it (apt-get install -y systemd)")
-        pytest.skip("systemd-analyze is not installed (Debian: apt-get install -y systemd)")
-    return found
+    return _installed(shutil.which("systemd-analyze"), "systemd-analyze", "systemd")
 
 
 def test_the_systemd_unit_passes_systemd_analyze_verify(systemd_analyze, tmp_path):

@@ -176,16 +176,23 @@ def _a_signed_call(server: Server) -> None:
 
 
 def _a_console_login(server: Server, operator: str) -> None:
-    status, headers, page = _request(server.port, "GET", "/console/login")
+    page = console_login(server.port, operator, PASSWORD, secure=True)
+    assert operator in page
+
+
+def console_login(port: int, name: str, password: str, secure: bool) -> str:
+    """Log in to the console of the server on `port` as a browser does; the Now page's HTML."""
+    status, headers, page = _request(port, "GET", "/console/login")
     assert status == 200, page
     jar = _cookies(headers, {})
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token
-    form = urlencode({"username": operator, "password": PASSWORD, "csrf_token": token.group(1)}).encode()
-    status, headers, page = _request(server.port, "POST", "/console/login", form, {
+    form = urlencode({"username": name, "password": password, "csrf_token": token.group(1)}).encode()
+    status, headers, page = _request(port, "POST", "/console/login", form, {
         "Content-Type": "application/x-www-form-urlencoded", **_cookie_header(jar)})
     assert status == 302 and dict(headers)["Location"] == "/console/", page
     set_cookies = [v for k, v in headers if k.lower() == "set-cookie"]
-    assert all("Secure" in c for c in set_cookies)  # production: never over plain http
-    status, _, page = _request(server.port, "GET", "/console/", headers=_cookie_header(_cookies(headers, jar)))
-    assert status == 200 and operator in page, page[:500]
+    assert set_cookies and all(("Secure" in c) == secure for c in set_cookies)  # production: never over plain http
+    status, _, page = _request(port, "GET", "/console/", headers=_cookie_header(_cookies(headers, jar)))
+    assert status == 200, page[:500]
+    return page

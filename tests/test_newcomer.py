@@ -4,23 +4,23 @@ Enter, the package builds without warnings and a start prints no alembic chatter
 from __future__ import annotations
 
 import datetime as dt
-import http.client
 import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import time
 import zipfile
 from pathlib import Path
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
 
 from console_fixtures import ivr_env
+from test_deploy_recipe import _request, console_login
+from test_reload import _free_port
 from ivr.cli import main
 from ivr.config import TimeFormatError
 from ivr.store.cli import parse_until
@@ -36,30 +36,11 @@ def _sh_blocks(text: str) -> list[str]:
     return re.findall(r"```sh\n(.*?)```", text, re.S)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _get(port: int, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def _healthy(port: int) -> bool:
     try:
-        conn.request(method, path, body=body or None, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.getheaders(), response.read().decode("utf-8", "replace")
+        return _request(port, "GET", "/health")[0] == 200
     except OSError:
-        return None, [], ""
-    finally:
-        conn.close()
-
-
-def _cookies(headers: list[tuple[str, str]], jar: dict[str, str]) -> dict[str, str]:
-    for name, value in headers:
-        if name.lower() == "set-cookie":
-            key, rest = value.split("=", 1)
-            jar[key] = rest.split(";", 1)[0]
-    return jar
+        return False
 
 
 # -- make run ----------------------------------------------------------------------------------
@@ -75,7 +56,7 @@ def test_make_run_names_the_console_and_its_first_account_and_both_work(tmp_path
                                 start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while _get(port, "GET", "/health")[0] != 200:
+        while not _healthy(port):
             assert make.poll() is None, output.read_text()
             assert time.monotonic() < deadline, output.read_text()
             time.sleep(0.2)
@@ -90,22 +71,11 @@ def test_make_run_names_the_console_and_its_first_account_and_both_work(tmp_path
                               capture_output=True, timeout=60, start_new_session=True)
         assert made.returncode == 0, made.stdout + made.stderr
 
-        status, _, page = _get(port, "GET", "/")
+        status, _, page = _request(port, "GET", "/")
         link = re.search(r'<a href="([^"]+)">the console</a>', page)
         assert status == 200 and link, page
         assert urljoin(f"http://127.0.0.1:{port}/", link.group(1)) == console.group(1)
-        status, headers, page = _get(port, "GET", "/console/login")
-        jar = _cookies(headers, {})
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-        assert status == 200 and token
-        form = urlencode({"username": "nina", "password": PASSWORD, "csrf_token": token.group(1)}).encode()
-        cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
-        status, headers, _ = _get(port, "POST", "/console/login", form,
-                                  {"Content-Type": "application/x-www-form-urlencoded", **cookie})
-        assert status == 302 and dict(headers)["Location"] == "/console/"
-        _cookies(headers, jar)
-        status, _, page = _get(port, "GET", "/console/", headers={"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())})
-        assert status == 200 and "nina" in page
+        assert "nina" in console_login(port, "nina", PASSWORD, secure=False)  # dev: plain http on loopback
     finally:
         os.killpg(make.pid, signal.SIGTERM)  # make's own process group: make, ivr serve, its workers
         make.wait(timeout=30)

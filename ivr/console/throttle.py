@@ -39,7 +39,7 @@ class Policy:
 
 
 ACCOUNT = Policy(free=5, first_delay=30, max_delay=900)  # an account's password, from unknown browsers
-DEVICE = Policy(free=5, first_delay=30, max_delay=900)  # a browser where the account signed in before
+DEVICE = ACCOUNT  # a browser where the account signed in before: the same budget, its own
 ADDRESS = Policy(free=10, first_delay=30, max_delay=900)  # one client address, whatever the names
 
 

@@ -19,8 +19,8 @@ from flask import (Blueprint, Flask, Response, abort, current_app, g, make_respo
                    render_template, request, session, url_for)
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Engine
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 from wtforms.validators import ValidationError
 
@@ -247,7 +247,7 @@ def _device(name: str) -> str | None:
     """The id of this browser's device cookie, if it was given for `name`."""
     try:
         held = _device_signer().loads(request.cookies.get(DEVICE_COOKIE, ""), max_age=DEVICE_DAYS * 86400)
-    except BadSignature:
+    except BadData:  # none, forged, too old or not ours
         return None
     if isinstance(held, dict) and held.get("name") == name and isinstance(held.get("id"), str):
         return held["id"]
@@ -271,9 +271,9 @@ def login() -> Any:
                            version=result.operator.session_version, began=int(real_now().timestamp()))
             log.info("console login: %s", result.operator.name)
             response = redirect(_safe_next(request.form.get("next")))
-            response.set_cookie(DEVICE_COOKIE, _device_signer().dumps({"name": name, "id": device or secrets.token_urlsafe(16)}),
-                                max_age=DEVICE_DAYS * 86400, path=PREFIX, secure=console().settings.secure_cookies,
-                                httponly=True, samesite="Lax")
+            known = _device_signer().dumps({"name": name, "id": device or secrets.token_urlsafe(16)})
+            response.set_cookie(DEVICE_COOKIE, known, max_age=DEVICE_DAYS * 86400, path=PREFIX,
+                                secure=console().settings.secure_cookies, httponly=True, samesite="Lax")
             return response
         if result.busy:
             message, status = t["login_busy"], 429
