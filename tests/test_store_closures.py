@@ -60,8 +60,8 @@ def test_a_closure_with_until_runs_out_by_itself(engine: Engine) -> None:
 
 
 @pytest.mark.parametrize("kwargs,message", [
-    ({"by": "  "}, "--by '' is not an operator name; expected a name of 1 to 100 characters on one line"),
-    ({"by": "A\nB"}, "--by 'A\\nB' is not an operator name; expected a name of 1 to 100 characters on one line"),
+    ({"by": "  "}, "--by '' is not an operator name; expected a name of 1 to 100 characters on one line without control characters"),
+    ({"by": "A\nB"}, "--by 'A\\nB' is not an operator name; expected a name of 1 to 100 characters on one line without control characters"),
     ({"by": "Anna", "until": TUE}, "--until 2026-11-24T15:30:00+01:00 is not in the future; expected a "
                                    "time after 2026-11-24T15:30+01:00"),
     ({"by": "Anna", "reason": "x" * 501}, "--reason is 501 characters long; expected at most 500"),

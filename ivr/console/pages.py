@@ -18,11 +18,12 @@ from ..schedule_report import _closes
 from ..store import closures, report
 from ..store.database import StoreSettings
 from . import accounts, charts, coverage, queries, trycall, twilio_check
-from .web import answers, bp, config, console, editor_only, engine, lang, now, operator, real_now
+from .web import answers, bp, config, console, editor_only, engine, lang, now, operator, real_now, refuse
 
 COVERAGE_DAYS = 14
 DEMAND_DAYS = 28
 MAX_DEMAND_DAYS = 800
+YEARS = range(2000, 3000)  # the dates the pages show: no sums or spans near date's limits
 
 
 # -- formatting, in the directory's zone ----------------------------------------------------
@@ -153,12 +154,17 @@ def coverage_page() -> str:
 
 # -- Demand ---------------------------------------------------------------------------------
 
-def _date_arg(name: str, default: dt.date) -> dt.date:
+def _date_arg(name: str, default: dt.date, suffix: str = "") -> dt.date:
     text = request.args.get(name) or ""
+    if not text:
+        return default
     try:
-        return dt.date.fromisoformat(text) if text else default
+        day = dt.date.fromisoformat(text + suffix)
     except ValueError:
-        abort(400)
+        day = None
+    if day is None or day.year not in YEARS:
+        refuse(g.t["bad_date"])
+    return day  # type: ignore[return-value]
 
 
 def _min_count() -> int:
@@ -213,13 +219,8 @@ def outcomes_page() -> str:
 
 
 def _month_arg() -> dt.date:
-    text = request.args.get("month") or ""
-    if not text:
-        return (now().date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)  # the last whole month
-    try:
-        return dt.date.fromisoformat(text + "-01")
-    except ValueError:
-        abort(400)
+    last_whole_month = (now().date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    return _date_arg("month", last_whole_month, "-01")
 
 
 @bp.route("/report")
@@ -284,6 +285,18 @@ def health_page() -> str:
 MAX_TRANSCRIPT = 60
 
 
+def _transcript(text: str) -> list[list[str]]:
+    """The transcript the page sent back: a list of lists of strings, or the request is refused."""
+    try:
+        found = json.loads(text)
+    except ValueError:
+        found = None
+    if not isinstance(found, list) or not all(
+            isinstance(entry, list) and all(isinstance(part, str) for part in entry) for entry in found):
+        refuse(g.t["bad_transcript"])
+    return found[-MAX_TRANSCRIPT:]  # type: ignore[index]
+
+
 @bp.route("/try", methods=["GET", "POST"])
 def try_page() -> Any:
     t = g.t
@@ -296,10 +309,7 @@ def try_page() -> Any:
     transcript: list[list[str]] = []
     turn, url, error = None, "", None
     if request.method == "POST":
-        try:
-            transcript = json.loads(request.form.get("transcript") or "[]")[-MAX_TRANSCRIPT:]
-        except ValueError:
-            transcript = []
+        transcript = _transcript(request.form.get("transcript") or "[]")
         key, status = request.form.get("key", ""), request.form.get("status", "")
         url = request.form.get("url") or "/voice"
         if request.form.get("restart"):
