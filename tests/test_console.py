@@ -517,3 +517,20 @@ def test_health_checks_the_twilio_number_only_when_asked(config, db: Engine,  # 
 
 def test_without_its_settings_the_twilio_check_says_what_to_set(editor: FlaskClient) -> None:
     assert "Nicht eingerichtet: IVR_TWILIO_NUMBER" in _text(editor.get("/console/health"))
+
+
+def test_outcomes_show_where_calls_ended_in_the_menus_with_names(editor: FlaskClient, db: Engine) -> None:
+    from ivr.store import counts
+    hour = dt.datetime(2026, 11, 24, 9)
+    counts.write(db, {(hour, "entered", "main"): [40, 0], (hour, "left", "main"): [33, 0],
+                      (hour, "entered", "guidance"): [12, 0], (hour, "left", "guidance"): [6, 0],
+                      (hour, "entered", "guide_act"): [6, 0], (hour, "left", "guide_act"): [4, 0]})
+    page = editor.get("/console/outcomes").get_data(as_text=True)
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>', page)
+    flow = [row for row in rows if row[0] in ("Hauptmenü", "Hinweise (Auswahl)", "Hinweise: Was tun?")]
+    assert [tuple(html.unescape(cell) for cell in row) for row in flow] == [
+        ("Hauptmenü", "40", "33", "7"), ("Hinweise (Auswahl)", "12", "6", "6"), ("Hinweise: Was tun?", "6", "<5", "<5")]
+    assert '<svg class="chart fluid"' in page and "<title>Hauptmenü: endete hier 7</title>" in page
+    assert "guide_act" not in _text(editor.get("/console/outcomes"))  # names, not ids
+    editor.get("/console/lang/en")
+    assert "<title>Main menu: ended here 7</title>" in editor.get("/console/outcomes").get_data(as_text=True)

@@ -118,3 +118,38 @@ def heatmap(values: Mapping[tuple[int, int], int], shown: Mapping[tuple[int, int
                            f'fill="{ink}">{escape(text)}</text>')
     out.append("</svg>")
     return Markup("".join(out))
+
+
+FLOW_LABEL_W, FLOW_BAR_W, FLOW_ROW_H = 190, 420, 30
+WENT_ON, ENDED = "#0d47a1", "#e6550d"
+
+
+def menu_flow(rows: Sequence[tuple[str, int, int, int]], shown: Sequence[tuple[str, str, str]],
+              title: str, desc: str, legend: tuple[str, str]) -> Markup:
+    """One bar per menu node (label, entered, went on, ended there), as long as the calls that
+    entered it: the part that went on, then the part that ended there. `shown` holds the same
+    three numbers as they may leave the service (small counts as "<5"); a suppressed part is
+    drawn as a short stub whatever its real size."""
+    top = max([entered for _, entered, _, _ in rows] + [1])
+    width, height = FLOW_LABEL_W + FLOW_BAR_W + 150, 28 + FLOW_ROW_H * len(rows)
+    out = [f'<svg class="chart fluid" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+           f'role="img" aria-labelledby="flow-title flow-desc" xmlns="http://www.w3.org/2000/svg">',
+           f'<title id="flow-title">{escape(title)}</title><desc id="flow-desc">{escape(desc)}</desc>',
+           f'<rect x="{FLOW_LABEL_W}" y="4" width="14" height="14" fill="{WENT_ON}"/>'
+           f'<text x="{FLOW_LABEL_W + 20}" y="16">{escape(legend[0])}</text>'
+           f'<rect x="{FLOW_LABEL_W + 220}" y="4" width="14" height="14" fill="{ENDED}"/>'
+           f'<text x="{FLOW_LABEL_W + 240}" y="16">{escape(legend[1])}</text>']
+    for n, ((label, entered, went_on, ended), (s_entered, s_went_on, s_ended)) in enumerate(zip(rows, shown)):
+        y = 28 + n * FLOW_ROW_H
+        out.append(f'<text x="4" y="{y + 18}">{escape(label[:28])}</text>')
+        x = float(FLOW_LABEL_W)
+        for value, text, fill, what in ((went_on, s_went_on, WENT_ON, legend[0]), (ended, s_ended, ENDED, legend[1])):
+            if not value:
+                continue
+            w = 4.0 if text.startswith("<") else max(FLOW_BAR_W * value / top, 2.0)
+            out.append(f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{FLOW_ROW_H - 8}" fill="{fill}">'
+                       f'<title>{escape(label)}: {escape(what)} {escape(text)}</title></rect>')
+            x += w
+        out.append(f'<text x="{x + 6:.1f}" y="{y + 18}">{escape(s_entered)} → {escape(s_ended)}</text>')
+    out.append("</svg>")
+    return Markup("".join(out))

@@ -201,8 +201,25 @@ def outcomes_page() -> str:
         first, last = _month_span(month)
         months.append({"month": month, "data": report.to_json(_built(first, last), minimum)})
     names = {line.id: _line_name(line) for line in config().directory.lines}
+    flow = _menu_flow(_built(*_month_span(this_month)), minimum)
     return render_template("outcomes.html", months=months, names=names, minimum=minimum,
-                           fields=report.LINE_FIELDS + ("talk_minutes",))
+                           fields=report.LINE_FIELDS + ("talk_minutes",), flow=flow)
+
+
+def node_name(node_id: str) -> str:
+    """A menu node as the console names it (words.yaml `node_<id>`); a node the words do not
+    know yet (an operator added it to data/menu.yaml) by its id."""
+    return g.t.get(f"node_{node_id}", node_id)
+
+
+def _menu_flow(built: report.Report, minimum: int) -> dict[str, Any]:
+    """Where this month's calls went in the menus: a chart and the same numbers as a table."""
+    rows = [(node_name(node), entered, went_on, ended) for node, entered, went_on, ended in report.menu_flow(built)]
+    shown = [tuple(str(report.suppress(v, minimum)) for v in row[1:]) for row in rows]
+    t = g.t
+    chart = charts.menu_flow(rows, shown, t["flow_title"], t["flow_desc"].format(min=minimum),
+                             (t["flow_went_on"], t["flow_ended"])) if rows else None
+    return {"chart": chart, "table": [(row[0], *texts) for row, texts in zip(rows, shown)]}
 
 
 def _month_arg() -> dt.date:
