@@ -251,6 +251,11 @@ def test_a_close_that_cannot_be_made_says_why(editor: FlaskClient, db: Engine, f
     response = editor.post("/console/close", data=form | {"csrf_token": _token(editor, "/console/")})
     assert response.status_code == 400
     assert message in _text(response)
+    page = response.get_data(as_text=True)  # the Now page again, the message beside the form it came from
+    beside = re.search(r'<p class="problem" id="problem-hateaid">([^<]*)</p>', page)
+    assert beside and message in html.unescape(beside.group(1))
+    assert re.search(r'<input id="reason-hateaid" name="reason"[^>]* aria-invalid="true"', page)
+    assert "Wer ist jetzt erreichbar?" in page
     assert closures.active(db, PINNED) == ()
 
 
@@ -272,7 +277,16 @@ def test_the_now_page_names_the_audiences_with_nobody(config, db: Engine) -> Non
     text = _text(client.get("/console/"))
     for audience in ("Young people under 18", "Parents and relatives", "Adults affected", "Supporters"):
         assert audience in text
-    assert "Parents and relatives : reachable again Tue 1/12 09:00 (parents-line)" in text
+    # one date style per language, never "1/12"; names, not ids; the audit trail dated
+    assert "Parents and relatives : reachable again Tue 1 Dec 09:00 (Nummer gegen Kummer – parents' helpline)" in text
+    assert "Mon 30 Nov 10:30 account added victor (viewer)" in text
+    client.get("/console/lang/de")
+    text = _text(client.get("/console/"))
+    assert "Eltern und Angehörige : wieder erreichbar Di 1.12. 09:00 (Nummer gegen Kummer – Elterntelefon)" in text
+    assert "Stand Mo 30.11. 22:00 (Europe/Berlin)" in text
+    assert "Mo 30.11. 10:30 Konto angelegt victor (ansehen)" in text
+    for line_id in ("kids-line", "parents-line", "hateaid", "abuse-helpline", "viewer", "editor"):
+        assert line_id not in text
 
 
 def test_every_page_answers_in_both_languages_with_its_security_headers(editor: FlaskClient, db: Engine) -> None:
@@ -534,3 +548,27 @@ def test_outcomes_show_where_calls_ended_in_the_menus_with_names(editor: FlaskCl
     assert "guide_act" not in _text(editor.get("/console/outcomes"))  # names, not ids
     editor.get("/console/lang/en")
     assert "<title>Main menu: ended here 7</title>" in editor.get("/console/outcomes").get_data(as_text=True)
+
+
+def test_the_report_says_what_the_numbers_say_with_the_callers_choices(editor: FlaskClient, db: Engine) -> None:
+    from ivr.store import counts
+    hour = dt.datetime(2026, 11, 21, 22)  # a Saturday night
+    counts.write(db, {(hour, "call", "started"): [126, 0], (hour, "dial_outcome", "hateaid/completed"): [109, 0],
+                      (hour, "unmet", "adult/later"): [17, 0], (hour, "entered", "closed"): [17, 0],
+                      (hour, "left", "closed"): [5, 0], (hour, "no_connection", "nothing_open"): [5, 0],
+                      (hour, "main_choice", "0"): [50, 0], (hour, "main_choice", "1"): [30, 0],
+                      (hour, "main_choice", "other"): [6, 0], (hour, "audience", "young_person"): [30, 0]})
+    text = _text(editor.get("/console/report?month=2026-11"))
+    assert "Monatsbericht November 2026" in text and "Zeitraum 1.11.2026 bis 30.11.2026" in text
+    assert "17 von 126 Anrufen endeten ohne Gespräch mit einer Stelle." in text
+    assert "keine Stelle offen 5 aufgelegt im Menü „Ansage: gerade niemand offen“ 12" in text
+    assert "Keine." not in text.split("Warum Anrufe ohne Verbindung endeten")[1]
+    assert ("Tasten im Hauptmenü (jedes Mal, wenn jemand dort war) Taste 0 (sofort ein Gespräch) 50 "
+            "Taste 1 (Junge Menschen unter 18) 30 eine Taste ohne Bedeutung 6") in text
+    assert "Wer anruft (nach eigener Angabe) Junge Menschen unter 18 30" in text
+    page = editor.get("/console/report?month=2026-11").get_data(as_text=True)
+    assert '<table class="heat">' not in page  # the weekday x hour numbers: the non-zero ones, as text
+    assert "<li>Sa 22:00: 17</li>" in page
+    text = _text(editor.get("/console/report?month=2026-10"))  # nothing counted: nothing to explain
+    assert "Jeder Anruf in diesem Zeitraum führte zu einem Gespräch." not in text
+    assert "Warum Anrufe ohne Verbindung endeten Keine." in text

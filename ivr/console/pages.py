@@ -28,16 +28,30 @@ MAX_DEMAND_DAYS = 800
 # -- formatting, in the directory's zone ----------------------------------------------------
 
 def _day(day: dt.date) -> tuple[str, str]:
+    """(weekday, date) in the page's one date style: "Sa", "5.12." in German, "Sat", "5 Dec" in
+    English (never "5/12", which reads as 12 May to some)."""
     t = g.t
-    return t["days"].split()[day.weekday()], (f"{day.day}.{day.month}." if lang() == "de" else f"{day.day}/{day.month}")
+    return t["days"].split()[day.weekday()], date_text(day)
 
 
-def when(at: dt.datetime | None, today: dt.date | None = None) -> str:
-    """"14:00" today, else "Mo 30.11. 14:00"; empty for None."""
+def date_text(day: dt.date, year: bool = False) -> str:
+    """A date in the page's language: "5.12." / "5 Dec" (with the year: "5.12.2026" / "5 Dec 2026")."""
+    if lang() == "de":
+        return f"{day.day}.{day.month}.{day.year if year else ''}"
+    return f"{day.day} {g.t['months'].split()[day.month - 1]}" + (f" {day.year}" if year else "")
+
+
+def month_text(month: dt.date) -> str:
+    """"November 2026" in the page's language."""
+    return f"{g.t['month_names'].split()[month.month - 1]} {month.year}"
+
+
+def when(at: dt.datetime | None, today: dt.date | None = None, with_date: bool = False) -> str:
+    """"14:00" today, else "Mo 30.11. 14:00"; with_date: always the date; empty for None."""
     if at is None:
         return ""
     local = at.astimezone(config().directory.timezone)
-    if local.date() == (today or now().date()):
+    if local.date() == (today or now().date()) and not with_date:
         return f"{local:%H:%M}"
     weekday, date = _day(local.date())
     return f"{weekday} {date} {local:%H:%M}"
@@ -52,6 +66,22 @@ def _when_filter(at: dt.datetime | None) -> str:
     return when(at)
 
 
+@bp.app_template_filter("console_dated")
+def _dated_filter(at: dt.datetime | None) -> str:
+    """Always with its date (the audit trail, the clock): "Mo 30.11. 10:30"."""
+    return when(at, with_date=True)
+
+
+@bp.app_template_filter("console_date")
+def _date_filter(day: dt.date) -> str:
+    return date_text(day, year=True)
+
+
+@bp.app_template_filter("console_month")
+def _month_filter(month: dt.date) -> str:
+    return month_text(month)
+
+
 def _line_name(line: Line) -> str:
     return line.name.get(lang()) or next(iter(line.name.values()))
 
@@ -64,6 +94,12 @@ def _live(at: dt.datetime) -> tuple[closures.LiveClosure, ...]:
 
 @bp.route("/")
 def now_page() -> str:
+    return _now_page()
+
+
+def _now_page(problem: str | None = None, line_id: str = "", until: str = "") -> str:
+    """The Now page; `problem`: a close that was refused, said above the form it came from
+    (whose end time is kept)."""
     at = now()
     live = {c.line_id: c for c in _live(at)}
     directory = config().directory
@@ -84,15 +120,18 @@ def now_page() -> str:
             nobody.append({"audience": audience, "next": first})
     changes = _changes()
     return render_template("now.html", at=at, rows=rows, nobody=nobody, changes=changes,
-                           can_edit=bool(operator() and operator().can_edit))
+                           can_edit=bool(operator() and operator().can_edit), problem=problem,
+                           problem_line=line_id, until_value=until)
 
 
 def _changes(limit: int = 15) -> list[dict[str, Any]]:
     """The audit trail: closures and account changes, newest first."""
-    out = [{"at": e.at, "action": e.action, "what": e.line_id, "by": e.operator, "reason": e.reason,
-            "until": e.until} for e in closures.log(engine(), limit)]
-    out += [{"at": e.at, "action": e.action, "what": f"{e.name} ({e.role})", "by": e.operator, "reason": "",
-             "until": None} for e in accounts.log(engine(), limit)]
+    lines = config().directory.by_id
+    out = [{"at": e.at, "action": e.action, "by": e.operator, "reason": e.reason, "until": e.until,
+            "what": _line_name(lines[e.line_id]) if e.line_id in lines else e.line_id}
+           for e in closures.log(engine(), limit)]
+    out += [{"at": e.at, "action": e.action, "what": f"{e.name} ({g.t.get('role_' + e.role, e.role)})",
+             "by": e.operator, "reason": "", "until": None} for e in accounts.log(engine(), limit)]
     return sorted(out, key=lambda e: e["at"], reverse=True)[:limit]
 
 
@@ -104,17 +143,17 @@ def close_line() -> Any:
     if line_id not in config().directory.by_id:
         abort(400)
     reason = " ".join((request.form.get("reason") or "").split())
-    if not reason:
-        return render_template("error.html", message=t["reason_required"]), 400
-    until = None
     text = (request.form.get("until") or "").strip()
+    if not reason:  # the form again, with what was typed and what is missing
+        return _now_page(t["reason_required"], line_id, text[:40]), 400
+    until = None
     try:
         if text:
             until = parse_instant(text, config().directory.timezone)
         closures.close(engine(), line_id, by=operator().name, now=real_now(), until=until,  # type: ignore[union-attr]
                        reason=reason)
     except (TimeFormatError, closures.ClosureError) as error:
-        return render_template("error.html", message=f"{t['close_refused']} {error}"), 400
+        return _now_page(f"{t['close_refused']} {error}", line_id, text[:40]), 400
     return redirect(url_for("console.now_page"))
 
 
@@ -239,16 +278,64 @@ def report_page() -> str:
     minimum = _min_count()
     built = _built(first, last)
     data = report.to_json(built, minimum)
-    reasons = [(why, report.suppress(n, minimum)) for why, n in built.reasons.most_common()]
     names = {line.id: _line_name(line) for line in config().directory.lines}
     day_names = g.t["days"].split()
     values = built.unmet_by_hour
     shown = {key: str(report.suppress(v, minimum)) for key, v in values.items()}
     chart = charts.heatmap(values, shown, "unmet", g.t["unmet_by_hour"],
                            g.t["demand_unmet_desc"].format(first=first, last=last, min=minimum), day_names, "heat-unmet")
-    table = [(day_names[d], [shown.get((d, h), "0") for h in range(24)]) for d in range(7)]
-    return render_template("report.html", month=month, data=data, reasons=reasons, names=names, chart=chart,
-                           minimum=minimum, table=table, fields=report.LINE_FIELDS + ("talk_minutes",))
+    unmet_cells = [f"{day_names[d]} {h:02d}:00: {shown[(d, h)]}" for d, h in sorted(values) if values[(d, h)]]
+    return render_template("report.html", month=month, first=first, last=last, data=data, names=names,
+                           chart=chart, minimum=minimum, unmet_cells=unmet_cells,
+                           fields=report.LINE_FIELDS + ("talk_minutes",),
+                           unconnected=_unconnected(built, minimum), choices=_choices(built, minimum))
+
+
+def _unconnected(built: report.Report, minimum: int) -> dict[str, Any]:
+    """Calls without a talk, and how they ended as far as counted: the same numbers the
+    totals show, so the words never contradict them."""
+    t = g.t
+    calls, connected = built.totals["calls"], built.totals["connected"]
+    rows = [(t.get(f"reason_{why}", why), report.suppress(n, minimum)) for why, n in built.reasons.most_common()]
+    rows += [(t["ended_in"].format(menu=node_name(node)), report.suppress(n, minimum))
+             for node, n in sorted(report.ended_in_menu(built).items(), key=lambda item: (-item[1], item[0])) if n]
+    return {"count": report.suppress(max(calls - connected, 0), minimum), "any": calls > connected,
+            "calls": report.suppress(calls, minimum), "rows": rows}
+
+
+def _choices(built: report.Report, minimum: int) -> list[tuple[str, list[tuple[str, Any]]]]:
+    """What callers chose, as `ivr report` lists it: keys at the main menu, languages, who is
+    calling, guidance heard; in words, not ids."""
+    t, menu = g.t, config().menu
+    out = []
+    for event, label in (("main_choice", t["choice_main_choice"]), ("audience", t["choice_audience"]),
+                         ("language", t["choice_language"]), ("guidance", t["choice_guidance"])):
+        found = built.choices.get(event)
+        if not found:
+            continue
+        rows = []
+        for dimension, n in sorted(found.items(), key=lambda item: (-item[1], item[0])):
+            rows.append((_choice_name(event, dimension, menu), report.suppress(n, minimum)))
+        out.append((label, rows))
+    return out
+
+
+def _choice_name(event: str, dimension: str, menu: Any) -> str:
+    t = g.t
+    if event == "main_choice":
+        if dimension == "other":
+            return t["key_other"]
+        action = menu.action(menu.start, dimension)
+        meaning = {"0": t["key_person"], "*": t["key_main"], "#": t["key_repeat"]}.get(dimension, "")
+        if action is not None:
+            meaning = (t.get(f"audience_{action.target}", action.target) if action.kind == "connect"
+                       else node_name(action.target) if action.kind == "goto" else t["key_language"])
+        return t["key_n"].format(key=dimension) + (f" ({meaning})" if meaning else "")
+    if event == "audience":
+        return t.get(f"audience_{dimension}", dimension)
+    if event == "language":
+        return t.get(f"language_{dimension}", dimension)
+    return node_name(dimension)
 
 
 @bp.route("/report.csv")
