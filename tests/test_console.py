@@ -572,3 +572,18 @@ def test_the_report_says_what_the_numbers_say_with_the_callers_choices(editor: F
     text = _text(editor.get("/console/report?month=2026-10"))  # nothing counted: nothing to explain
     assert "Jeder Anruf in diesem Zeitraum führte zu einem Gespräch." not in text
     assert "Warum Anrufe ohne Verbindung endeten Keine." in text
+
+
+def test_the_now_page_names_a_line_tried_last_after_dials_without_a_talk(editor: FlaskClient, db: Engine) -> None:
+    from ivr.store import dead_lines
+    tally = dead_lines.DialTally()
+    tally.add([("dial_outcome", "hateaid/no_answer")], PINNED - dt.timedelta(minutes=28))
+    tally.add([("dial_outcome", "hateaid/busy")] * 3 + [("dial_outcome", "kids-line/busy")] * 4, PINNED)
+    dead_lines.write(db, tally.take(), PINNED)
+    assert "Anwahlen in Folge" not in _text(editor.get("/console/"))  # four: not yet
+    tally.add([("dial_outcome", "hateaid/failed")] * 2, PINNED)
+    dead_lines.write(db, tally.take(), PINNED)
+    banners = re.findall(r'<p class="banner" role="status"[^>]*>([^<]*)</p>', editor.get("/console/").get_data(as_text=True))
+    assert [html.unescape(b) for b in banners] == [
+        "HateAid – Beratung für Betroffene digitaler Gewalt: 6 Anwahlen in Folge ohne Gespräch, seit 10:02; "
+        "wird zuletzt versucht, bis dort wieder jemand abnimmt."]

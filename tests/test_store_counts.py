@@ -208,6 +208,10 @@ def _december(engine: Engine) -> None:
     rows[(dt.datetime(2027, 1, 1, 0), "call", "started")] = [50, 0]  # outside: the day after --to
     rows[(dt.datetime(2026, 11, 30, 23), "call", "started")] = [50, 0]  # outside: before --from
     counts.write(engine, rows)
+    from ivr.store import dead_lines
+    tally = dead_lines.DialTally()  # hateaid: six dials in a row without a talk, as the report is made
+    tally.add([("dial_outcome", "hateaid/no_answer")] * 6, dt.datetime(2026, 12, 31, 13, tzinfo=dt.timezone.utc))
+    dead_lines.write(engine, tally.take(), dt.datetime(2026, 12, 31, 13, tzinfo=dt.timezone.utc))
 
 
 def test_report_json_has_the_agreed_shape_and_suppresses_small_counts(engine: Engine) -> None:
@@ -219,13 +223,13 @@ def test_report_json_has_the_agreed_shape_and_suppresses_small_counts(engine: En
         "totals": {"calls": 144, "connected": 22, "unmet": 11},
         "lines": {
             "kids-line": {"attempts": 30, "completed": 20, "busy": 7, "no_answer": 0, "failed": "<5",
-                          "short_completed": "<5", "talk_minutes": 210.0},
+                          "short_completed": "<5", "talk_minutes": 210.0, "unanswered_in_a_row": 0},
             "parents-line": {"attempts": 0, "completed": 0, "busy": 0, "no_answer": 0, "failed": 0,
-                             "short_completed": 0, "talk_minutes": 0.0},
+                             "short_completed": 0, "talk_minutes": 0.0, "unanswered_in_a_row": 0},
             "hateaid": {"attempts": "<5", "completed": "<5", "busy": 0, "no_answer": 0, "failed": 0,
-                        "short_completed": 0, "talk_minutes": "<5"},
+                        "short_completed": 0, "talk_minutes": "<5", "unanswered_in_a_row": 6},
             "abuse-helpline": {"attempts": 0, "completed": 0, "busy": 0, "no_answer": 0, "failed": 0,
-                               "short_completed": 0, "talk_minutes": 0.0},
+                               "short_completed": 0, "talk_minutes": 0.0, "unanswered_in_a_row": 0},
         },
         "unmet_by_hour": [["sat", 22, 9], ["sun", 10, "<5"]],
         "ended_in_menu": {"main": 10, "guidance": "<5", "guide_act": 0},

@@ -15,7 +15,7 @@ from ..live_closed import without_closed
 from ..loading import load_config
 from ..schedule import is_open, next_opening
 from ..schedule_report import _closes
-from ..store import closures, report
+from ..store import closures, dead_lines, report
 from ..store.database import StoreSettings
 from . import accounts, charts, coverage, queries, trycall, twilio_check
 from .web import answers, bp, config, console, editor_only, engine, lang, now, operator, real_now
@@ -119,7 +119,11 @@ def _now_page(problem: str | None = None, line_id: str = "", until: str = "") ->
             first = min(opens, key=lambda pair: pair[0]) if opens else None
             nobody.append({"audience": audience, "next": first})
     changes = _changes()
-    return render_template("now.html", at=at, rows=rows, nobody=nobody, changes=changes,
+    runs = dead_lines.read_all(engine())
+    after = directory.service.try_last_after
+    tried_last = [{"name": _line_name(line), "n": runs[line.id].unanswered, "since": runs[line.id].since}
+                  for line in directory.lines if line.id in dead_lines.tried_last(runs, after)]
+    return render_template("now.html", at=at, rows=rows, nobody=nobody, changes=changes, tried_last=tried_last,
                            can_edit=bool(operator() and operator().can_edit), problem=problem,
                            problem_line=line_id, until_value=until)
 

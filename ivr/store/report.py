@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from sqlalchemy import Engine
 
-from . import counts, events as ev
+from . import counts, dead_lines, events as ev
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 LINE_FIELDS = ("attempts", "completed", "busy", "no_answer", "failed", "short_completed")
@@ -37,6 +37,7 @@ class Report:
     left: Counter = field(default_factory=Counter)  # menu node -> a key or silence came back
     by: str | None = None
     periods: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    unanswered: dict[str, int] = field(default_factory=dict)  # line -> dials in a row without a talk, now
 
 
 def build(engine: Engine, first: dt.date, last: dt.date, line_ids: Sequence[str],
@@ -48,6 +49,7 @@ def build(engine: Engine, first: dt.date, last: dt.date, line_ids: Sequence[str]
     with engine.connect() as connection:
         hourly = counts.read_hourly(connection, start, end)
         daily = counts.read_daily(connection, first, last)
+        report.unanswered = {line: run.unanswered for line, run in dead_lines.read(connection).items()}
     for hour, event, dimension, count, seconds in hourly:
         _add(report, hour, True, event, dimension, count, seconds)
     for day, event, dimension, count, seconds in daily:  # folded days: no hour of day any more
@@ -130,6 +132,9 @@ def _line(report: Report, line_id: str, min_count: int) -> dict[str, Shown]:
     # A sum over a few talks tells about those few: suppressed like a small count.
     shown["talk_minutes"] = (f"<{min_count}" if 0 < talks < min_count
                              else round(report.talk_seconds[line_id] / 60, 1))
+    # The line's state as the report is made, not a count over its dates: dials in a row that
+    # ended without a talk (from service.try_last_after on, the line is tried last)
+    shown["unanswered_in_a_row"] = report.unanswered.get(line_id, 0)
     return shown
 
 
