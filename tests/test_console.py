@@ -587,3 +587,17 @@ def test_the_now_page_names_a_line_tried_last_after_dials_without_a_talk(editor:
     assert [html.unescape(b) for b in banners] == [
         "HateAid – Beratung für Betroffene digitaler Gewalt: 6 Anwahlen in Folge ohne Gespräch, seit 10:02; "
         "wird zuletzt versucht, bis dort wieder jemand abnimmt."]
+
+
+def test_coverage_folds_repeating_gaps_and_names_lines(editor: FlaskClient) -> None:
+    page = editor.get("/console/coverage").get_data(as_text=True)
+    gaps = [html.unescape(item) for item in re.findall(r"<li>([^<]*)</li>", page.split('id="gaps-h"')[1].split("</section>")[0])]
+    assert len(gaps) == 14  # fourteen days for four audiences: folded, not one bullet per night
+    assert gaps[:3] == ["jeden Mo, Mi und Fr: 20 Uhr bis 14 Uhr am nächsten Tag",
+                        "jeden Di und Do: 20 Uhr bis 9 Uhr am nächsten Tag", "jeden Sa: 20 Uhr bis Mo 9 Uhr"]
+    text = _text(page)
+    assert "Nummer gegen Kummer – Kinder- und Jugendtelefon" in text
+    for line_id in ("kids-line", "parents-line", "hateaid", "abuse-helpline"):
+        assert line_id not in text
+    editor.get("/console/lang/en")
+    assert "every Tue and Thu: 20:00 to 09:00 the next day" in _text(editor.get("/console/coverage"))

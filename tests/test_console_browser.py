@@ -226,3 +226,22 @@ def test_every_page_fits_a_phone_without_a_sideways_scroll(browser: WebDriver, c
             assert button.rect["x"] >= 0 and button.rect["x"] + button.rect["width"] <= PHONE_W, button.rect
     finally:
         _as_phone(browser, False)
+
+
+def test_the_coverage_chart_fills_the_width_with_hour_labels_of_12_px_or_more(browser: WebDriver, console_server) -> None:
+    _login(browser, console_server, EDITOR)
+    browser.get(_url(console_server, "coverage"))
+    found = browser.execute_script("""
+        const svg = document.querySelector('svg.timeline'), main = document.querySelector('main');
+        const box = svg.getBoundingClientRect(), style = getComputedStyle(main);
+        const room = main.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        const scale = box.width / svg.viewBox.baseVal.width;
+        const sizes = [...svg.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+        return {width: box.width, room: room, smallest: Math.min(...sizes),
+                hours: [...svg.querySelectorAll('text.hour')].map(t => t.textContent)};
+    """)
+    assert found["width"] >= 0.98 * found["room"], found  # the whole width of the page's content
+    assert found["smallest"] >= 12, found  # every label, as drawn on the screen
+    assert found["hours"] == ["6", "12", "18"] * 14  # each day's hours labelled
+    assert _errors(browser) == []
+    _shot(browser, "coverage-desktop")

@@ -12,7 +12,9 @@ from markupsafe import Markup
 
 from .coverage import Coverage, Row, Span
 
-LABEL_W, DAY_W, ROW_H, HEAD_H = 170, 52, 24, 36
+LABEL_W, DAY_W, ROW_H, HEAD_H = 190, 70, 34, 54
+LABEL_CHARS = 28  # per line of a row's label (two lines at most), at 12 px in LABEL_W
+HOUR_TICKS = (6, 12, 18)  # labelled in each day's column
 OPEN, AUDIENCE_OPEN, GAP, CLOSED_DAY, LIVE = "#1b5e20", "#0d47a1", "#b71c1c", "#6d6d6d", "#4a148c"
 _DEFS = (  # hatching for days a holiday or closure shuts and for live closures
     '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
@@ -37,8 +39,9 @@ def timeline(cov: Coverage, zone: dt.tzinfo, now: dt.datetime, words: Mapping[st
     first = cov.days[0]
     width = LABEL_W + DAY_W * len(cov.days)
     height = HEAD_H + ROW_H * (len(rows) + 1) + 8
-    out = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-           f'aria-labelledby="tl-title tl-desc" xmlns="http://www.w3.org/2000/svg">',
+    # "timeline": as wide as the page (CSS), never narrower than drawn (a phone scrolls it)
+    out = [f'<svg class="chart timeline" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+           f'role="img" aria-labelledby="tl-title tl-desc" xmlns="http://www.w3.org/2000/svg">',
            f'<title id="tl-title">{escape(words["coverage_chart_title"])}</title>',
            f'<desc id="tl-desc">{escape(words["coverage_chart_desc"])}</desc>', _DEFS]
     for n, day in enumerate(cov.days):
@@ -48,13 +51,18 @@ def timeline(cov: Coverage, zone: dt.tzinfo, now: dt.datetime, words: Mapping[st
         out.append(f'<line x1="{x}" y1="{HEAD_H - 4}" x2="{x}" y2="{height}" stroke="#9e9e9e" stroke-width="1"/>')
         weekday, date = day_label(day)
         out.append(f'<text x="{x + 4}" y="14" class="small">{escape(weekday)}</text>'
-                   f'<text x="{x + 4}" y="28" class="small">{escape(date)}</text>')
+                   f'<text x="{x + 4}" y="29" class="small">{escape(date)}</text>')
+        for hour in HOUR_TICKS:
+            tick = x + DAY_W * hour / 24
+            out.append(f'<line x1="{tick:.1f}" y1="{HEAD_H - 6}" x2="{tick:.1f}" y2="{height}" stroke="#dddddd" '
+                       f'stroke-width="1"/><text x="{tick:.1f}" y="{HEAD_H - 9}" text-anchor="middle" '
+                       f'class="small hour">{hour}</text>')
     y = HEAD_H
     for n, (kind, label, row) in enumerate(rows):
         if n == len(cov.lines):  # a header between lines and audiences
             out.append(f'<text x="4" y="{y + 16}" class="head">{escape(words["coverage_audiences"])}</text>')
             y += ROW_H
-        out.append(f'<text x="4" y="{y + 16}">{escape(label[:24])}</text>')
+        out.append(_label(label, y))
         for day, why in row.closed_days:
             x = LABEL_W + (day - first).days * DAY_W
             out.append(f'<rect x="{x}" y="{y + 3}" width="{DAY_W}" height="{ROW_H - 6}" fill="url(#hatch)">'
@@ -72,9 +80,26 @@ def timeline(cov: Coverage, zone: dt.tzinfo, now: dt.datetime, words: Mapping[st
     return Markup("".join(out))
 
 
+def _label(label: str, y: int) -> str:
+    """A row's name on up to two lines (a line's full name, not its id); cut with "…" only when
+    longer still, the whole name then in a tooltip."""
+    lines, rest = [], label.split()
+    while rest and len(lines) < 2:
+        line = rest.pop(0)
+        while rest and len(line) + 1 + len(rest[0]) <= LABEL_CHARS:
+            line += " " + rest.pop(0)
+        lines.append(line)
+    if rest:
+        lines[-1] = lines[-1][:LABEL_CHARS - 1] + "…"
+    top = y + (12 if len(lines) == 2 else 20)
+    spans = "".join(f'<tspan x="4" y="{top + 14 * n}">{escape(text)}</tspan>' for n, text in enumerate(lines))
+    tip = f"<title>{escape(label)}</title>" if rest else ""
+    return f'<text x="4" y="{top}">{tip}{spans}</text>'
+
+
 def _bars(spans: Sequence[Span], y: int, fill: str, first: dt.date, zone: dt.tzinfo, label: str,
           span_text, thin: bool = False) -> list[str]:  # type: ignore[no-untyped-def]
-    top, h = (y + 8, ROW_H - 16) if thin else (y + 4, ROW_H - 8)
+    top, h = (y + 10, ROW_H - 20) if thin else (y + 5, ROW_H - 10)
     out = []
     for span in spans:
         x0, x1 = _x(span[0], first, zone), _x(span[1], first, zone)

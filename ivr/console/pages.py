@@ -180,11 +180,45 @@ def coverage_page() -> str:
     directory = config().directory
     cov = coverage.build(directory, at.date(), COVERAGE_DAYS, _live(at), lang())
     names = {line.id: _line_name(line) for line in directory.lines}
-    chart = charts.timeline(cov, directory.timezone, at, g.t, {i: i for i in names}, _day, _span)
-    gaps = [(row.key, coverage.by_day(row.gaps, cov.days, directory.timezone)) for row in cov.audiences]
+    chart = charts.timeline(cov, directory.timezone, at, g.t, names, _day, _span)
+    # the gaps worked out a few days either side, so that a night across the window's edge is
+    # still that night; then folded: the same hours every week are said once
+    wide = coverage.build(directory, at.date() - dt.timedelta(days=3), COVERAGE_DAYS + 6, _live(at), lang())
+    last = cov.days[-1]
+    gaps = [(row.key, [_fold_text(f) for f in coverage.fold(row.gaps, directory.timezone, cov.days[0], last)])
+            for row in wide.audiences]
     closed_days = [(names[row.key], [(d, why) for d, why in row.closed_days]) for row in cov.lines if row.closed_days]
     return render_template("coverage.html", chart=chart, gaps=gaps, closed_days=closed_days, cov=cov,
                            day=_day, days=COVERAGE_DAYS)
+
+
+def _clock(at: dt.time) -> str:
+    """"20" / "20:30" in German ("Uhr" follows in the sentence), "20:00" in English."""
+    end = at == dt.time(23, 59, 59)
+    if lang() == "de":
+        return "24" if end else (f"{at.hour}" if not at.minute else f"{at.hour}:{at.minute:02d}")
+    return "24:00" if end else f"{at:%H:%M}"
+
+
+def _fold_text(item: coverage.Fold) -> str:
+    """"jede Nacht 20–9 Uhr", "jeden Fr 17 Uhr bis Mo 9 Uhr", "So 29.11.: 0–9 Uhr"."""
+    t = g.t
+    days = t["days"].split()
+    opens, closes = _clock(item.opens), _clock(item.closes)
+    if item.nights >= 2:
+        end_day = days[((item.weekly or (item.dates[0].weekday(),))[0] + item.nights) % 7]
+        span = t["gap_long_span"].format(opens=opens, closes=closes, closes_day=end_day)
+    else:
+        span = t["gap_night_span" if item.nights else "gap_day_span"].format(opens=opens, closes=closes)
+    if item.every_day and item.nights < 2:
+        every = t["gap_every_night" if item.nights else "gap_every_day"]
+        return f'{every} {t["gap_day_span"].format(opens=opens, closes=closes)}'
+    if item.weekly:
+        named = [days[d] for d in item.weekly]
+        listed = named[0] if len(named) == 1 else f'{", ".join(named[:-1])} {t["and"]} {named[-1]}'
+        return f'{t["gap_weekly"].format(days=listed)}: {span}'
+    weekday, date = _day(item.dates[0])
+    return f"{weekday} {date}: {span}"
 
 
 # -- Demand ---------------------------------------------------------------------------------
