@@ -601,3 +601,43 @@ def test_coverage_folds_repeating_gaps_and_names_lines(editor: FlaskClient) -> N
         assert line_id not in text
     editor.get("/console/lang/en")
     assert "every Tue and Thu: 20:00 to 09:00 the next day" in _text(editor.get("/console/coverage"))
+
+
+def _stripping_proxy(app, prefix: str = "/helpline"):  # type: ignore[no-untyped-def]
+    """A proxy that takes the prefix off before the app sees the request."""
+    def proxy(environ, start_response):  # type: ignore[no-untyped-def]
+        path = environ["PATH_INFO"]
+        if not path.startswith(prefix):
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"outside the prefix"]
+        environ["PATH_INFO"] = path[len(prefix):] or "/"
+        return app(environ, start_response)
+    return proxy
+
+
+@pytest.mark.parametrize("proxy", ["passes the prefix on", "strips the prefix"])
+def test_the_console_works_below_a_path_prefix(config, db: Engine, proxy: str) -> None:  # type: ignore[no-untyped-def]
+    from werkzeug.exceptions import NotFound
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+    from werkzeug.test import Client
+    settings = Settings.from_env({"IVR_PUBLIC_URL": "https://ngo.example.org/helpline"})
+    app = create_app(config, settings, clock=lambda: PINNED, console=ConsoleSettings(KEY, secure_cookies=False))
+    wsgi = DispatcherMiddleware(NotFound(), {"/helpline": app}) if proxy == "passes the prefix on" else _stripping_proxy(app)
+    browser = Client(wsgi)
+    first = browser.get("/helpline/console/outcomes")
+    assert first.status_code == 302 and first.headers["Location"] == "/helpline/console/login?next=/console/outcomes"
+    page = browser.get("/helpline/console/login?next=/console/outcomes").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert 'action="/helpline/console/login"' in page
+    response = browser.post("/helpline/console/login", data={"username": "erika", "password": PASSWORD,
+                                                              "csrf_token": token, "next": "/console/outcomes"})
+    assert response.status_code == 302 and response.headers["Location"] == "/helpline/console/outcomes"
+    assert "Path=/helpline/console" in response.headers["Set-Cookie"]
+    page = browser.get("/helpline/console/").get_data(as_text=True)  # the cookie came back: logged in
+    assert "Wer ist jetzt erreichbar?" in page
+    links = re.findall(r'(?:href|src|action)="(/[^"]*)"', page)
+    assert links and all(link.startswith("/helpline/console/") for link in links), links
+    assert browser.get("/helpline/console/static/console.css").status_code == 200
+    switched = browser.get("/helpline/console/lang/en?next=/console/coverage")
+    assert switched.headers["Location"] == "/helpline/console/coverage"
+    assert browser.post("/helpline/voice", data={"To": "+4930123456789"}).status_code == 200  # the calls too
