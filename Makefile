@@ -5,12 +5,15 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test check bench soak soak-slow clean
+.PHONY: run test check bench soak soak-slow lock clean
 
-$(BIN)/ivr: pyproject.toml
+# Every dependency comes from the lock, verified by its hashes: the versions the tests passed with.
+$(BIN)/ivr: pyproject.toml requirements-test.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check
 	touch $@
 
 run: $(BIN)/ivr
@@ -35,6 +38,15 @@ soak: $(BIN)/ivr
 # slow, idle and stalled clients against ivr serve, alone and behind deploy/'s nginx (loopback, ~4 min)
 soak-slow: $(BIN)/ivr
 	$(BIN)/python bench/soak_slow.py
+
+# Refresh the locks after a change to pyproject.toml; pins already there are kept.
+# `make lock LOCK_FLAGS=--upgrade` takes the newest releases allowed: a change to review.
+LOCK_FLAGS ?=
+LOCK_ARGS  := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
+lock: $(BIN)/ivr
+	$(BIN)/pip install --quiet 'uv>=0.5'
+	$(BIN)/uv pip compile pyproject.toml --extra test $(LOCK_ARGS) $(LOCK_FLAGS) -o requirements-test.lock
+	$(BIN)/uv pip compile pyproject.toml -c requirements-test.lock $(LOCK_ARGS) -o requirements.lock
 
 clean:
 	rm -rf $(VENV) build *.egg-info

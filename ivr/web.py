@@ -289,7 +289,8 @@ def create_app(config: Config, settings: Settings, clock: Clock | None = None, g
     app.wsgi_app = FastWebhooks(app.extensions, app.wsgi_app)  # type: ignore[method-assign]
     ops.install(app, settings, generation)
     if live is not None:
-        app.extensions[ops.READY_CHECKS]["database"] = lambda: live.reachable
+        app.extensions[ops.READY_CHECKS]["database"] = lambda: live.ready()[0]
+        app.extensions[ops.READY_DETAILS]["database"] = lambda: live.ready()[1]
         metrics = app.extensions.get("ivr.metrics")
         if metrics is not None:  # the lines' dials without a talk, as a gauge per line
             live.on_runs = lambda runs: metrics.lines_unanswered(

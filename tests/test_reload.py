@@ -80,12 +80,12 @@ def _env(data: Path, prompts: Path, **extra: str) -> dict[str, str]:
 class Server:
     """`ivr serve` in its own process group; stderr goes to a file the test can read."""
 
-    def __init__(self, workdir: Path, env: dict[str, str], *args: str) -> None:
+    def __init__(self, workdir: Path, env: dict[str, str], *args: str, ivr: list[str] | None = None) -> None:
         self.port = _free_port()
         self.log_path = workdir / f"serve-{self.port}.log"
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [*_ivr_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port), *args],
+            [*(ivr or _ivr_command()), "serve", "--host", "127.0.0.1", "--port", str(self.port), *args],
             cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True)
 
