@@ -253,6 +253,7 @@ def test_report_command_in_every_format(engine: Engine, database_url: str, tmp_p
     row = next(line for line in lines if line.startswith("kids-line"))
     assert row.split() == ["kids-line", "30", "20", "<5", "7", "0", "<5", "70%", "210.0"]
     assert "  sat 22:00  9" in lines and "  nothing_open   9" in lines
+    assert "Dials in a row without a talk, now: hateaid (6 in a row)" in lines
     ended = lines.index("Ended in a menu (hung up there), most frequent first:")
     assert lines[ended + 1:ended + 4] == ["  main           10", "  guidance       <5", "  guide_act      0"]
     assert data["ended_in_menu"] == {"main": 10, "guidance": "<5", "guide_act": 0}

@@ -3,7 +3,7 @@
 talk resets it to 0. Past the threshold (`service.try_last_after` in hotlines.yaml) the line is
 tried last in every chain (ivr/live_closed.py), never dropped.
 
-Per line only: no call id, no number, no time finer than the run's first unanswered dial. Each
+Per line only: no call id, no number, and no time finer than the minute (when the run began). Each
 worker tallies its dials in memory on the request path (no I/O) and adds them to the shared row
 from its store thread, every few seconds, like the counts."""
 from __future__ import annotations
@@ -57,7 +57,7 @@ class DialTally:
                     tally.talked, tally.unanswered, tally.since = True, 0, None
                 else:
                     tally.unanswered += 1
-                    tally.since = tally.since or at
+                    tally.since = tally.since or at.replace(second=0, microsecond=0)
 
     def take(self) -> dict[str, _Tally]:
         with self._lock:
@@ -89,7 +89,8 @@ def write(engine: Engine, taken: Mapping[str, _Tally], now: dt.datetime) -> None
     with engine.begin() as connection:
         for line, tally in sorted(taken.items()):
             row: dict[str, Any] = {"line_id": line, "unanswered_in_a_row": tally.unanswered,
-                                   "since": _to_db(tally.since), "updated_at": _to_db(now)}
+                                   "since": _to_db(tally.since),
+                                   "updated_at": _to_db(now.replace(second=0, microsecond=0))}
             statement = _insert_for(connection, line_dials).values(**row)
             excluded = statement.excluded
             if tally.talked:

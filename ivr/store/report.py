@@ -196,6 +196,9 @@ def to_table(report: Report, min_count: int) -> str:
                                                     "no_answer", "failed")),
                      _rate(report, line_id, min_count), str(f["talk_minutes"])))
     out += _columns(rows)
+    tried_last = [f"{line_id} ({f['unanswered_in_a_row']} in a row)" for line_id, f in data["lines"].items()
+                  if f["unanswered_in_a_row"]]
+    out += ["", "Dials in a row without a talk, now: " + (", ".join(tried_last) or "none")]
     out += ["", "Wanted a person, none open (weekday x hour):"]
     out += [f"  {day} {hour:02d}:00  {count}" for day, hour, count in data["unmet_by_hour"]] or ["  none"]
     out += ["", "Ended without a connection, most frequent first:"]
