@@ -544,7 +544,8 @@ def test_outcomes_show_where_calls_ended_in_the_menus_with_names(editor: FlaskCl
     flow = [row for row in rows if row[0] in ("Hauptmenü", "Hinweise (Auswahl)", "Hinweise: Was tun?")]
     assert [tuple(html.unescape(cell) for cell in row) for row in flow] == [
         ("Hauptmenü", "40", "33", "7"), ("Hinweise (Auswahl)", "12", "6", "6"), ("Hinweise: Was tun?", "6", "<5", "<5")]
-    assert '<svg class="chart fluid"' in page and "<title>Hauptmenü: endete hier 7</title>" in page
+    assert 'aria-labelledby="flow-title flow-desc"' in page and "<title>Hauptmenü: endete hier 7</title>" in page
+    assert ">40 erreicht, 7 endeten hier</text>" in page
     assert "guide_act" not in _text(editor.get("/console/outcomes"))  # names, not ids
     editor.get("/console/lang/en")
     assert "<title>Main menu: ended here 7</title>" in editor.get("/console/outcomes").get_data(as_text=True)

@@ -150,14 +150,15 @@ WENT_ON, ENDED = "#0d47a1", "#e6550d"
 
 
 def menu_flow(rows: Sequence[tuple[str, int, int, int]], shown: Sequence[tuple[str, str, str]],
-              title: str, desc: str, legend: tuple[str, str]) -> Markup:
+              title: str, desc: str, legend: tuple[str, str], bar_text: str) -> Markup:
     """One bar per menu node (label, entered, went on, ended there), as long as the calls that
     entered it: the part that went on, then the part that ended there. `shown` holds the same
     three numbers as they may leave the service (small counts as "<5"); a suppressed part is
-    drawn as a short stub whatever its real size."""
+    drawn as a short stub whatever its real size. `bar_text` says the numbers beside each bar
+    ("{entered} reached, {ended} ended here")."""
     top = max([entered for _, entered, _, _ in rows] + [1])
-    width, height = FLOW_LABEL_W + FLOW_BAR_W + 150, 28 + FLOW_ROW_H * len(rows)
-    out = [f'<svg class="chart fluid" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+    width, height = FLOW_LABEL_W + FLOW_BAR_W + 240, 28 + FLOW_ROW_H * len(rows)
+    out = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
            f'role="img" aria-labelledby="flow-title flow-desc" xmlns="http://www.w3.org/2000/svg">',
            f'<title id="flow-title">{escape(title)}</title><desc id="flow-desc">{escape(desc)}</desc>',
            f'<rect x="{FLOW_LABEL_W}" y="4" width="14" height="14" fill="{WENT_ON}"/>'
@@ -175,6 +176,6 @@ def menu_flow(rows: Sequence[tuple[str, int, int, int]], shown: Sequence[tuple[s
             out.append(f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{FLOW_ROW_H - 8}" fill="{fill}">'
                        f'<title>{escape(label)}: {escape(what)} {escape(text)}</title></rect>')
             x += w
-        out.append(f'<text x="{x + 6:.1f}" y="{y + 18}">{escape(s_entered)} → {escape(s_ended)}</text>')
+        out.append(f'<text x="{x + 6:.1f}" y="{y + 18}">{escape(bar_text.format(entered=s_entered, ended=s_ended))}</text>')
     out.append("</svg>")
     return Markup("".join(out))

@@ -295,7 +295,7 @@ def _menu_flow(built: report.Report, minimum: int) -> dict[str, Any]:
     shown = [tuple(str(report.suppress(v, minimum)) for v in row[1:]) for row in rows]
     t = g.t
     chart = charts.menu_flow(rows, shown, t["flow_title"], t["flow_desc"].format(min=minimum),
-                             (t["flow_went_on"], t["flow_ended"])) if rows else None
+                             (t["flow_went_on"], t["flow_ended"]), t["flow_bar"]) if rows else None
     return {"chart": chart, "table": [(row[0], *texts) for row, texts in zip(rows, shown)]}
 
 
