@@ -642,3 +642,11 @@ def test_the_console_works_below_a_path_prefix(config, db: Engine, proxy: str) -
     switched = browser.get("/helpline/console/lang/en?next=/console/coverage")
     assert switched.headers["Location"] == "/helpline/console/coverage"
     assert browser.post("/helpline/voice", data={"To": "+4930123456789"}).status_code == 200  # the calls too
+
+
+def test_dates_read_one_way_per_language_on_the_demand_page(editor: FlaskClient) -> None:
+    page = editor.get("/console/demand?from=2026-11-01&to=2026-11-29").get_data(as_text=True)
+    assert "Anrufe je Wochentag und Stunde, 1.11.2026 bis 29.11.2026;" in page
+    editor.get("/console/lang/en")
+    page = editor.get("/console/demand?from=2026-11-01&to=2026-11-29").get_data(as_text=True)
+    assert "1 Nov 2026" in page and "29 Nov 2026" in page and "2026-11-01 " not in page

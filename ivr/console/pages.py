@@ -41,6 +41,11 @@ def date_text(day: dt.date, year: bool = False) -> str:
     return f"{day.day} {g.t['months'].split()[day.month - 1]}" + (f" {day.year}" if year else "")
 
 
+def _dates(first: dt.date, last: dt.date) -> dict[str, str]:
+    """first= and last= for a sentence, in the page's date style with the year."""
+    return {"first": date_text(first, year=True), "last": date_text(last, year=True)}
+
+
 def month_text(month: dt.date) -> str:
     """"November 2026" in the page's language."""
     return f"{g.t['month_names'].split()[month.month - 1]} {month.year}"
@@ -250,7 +255,7 @@ def demand_page() -> str:
         values = found[kind]
         shown = {key: str(report.suppress(v, minimum)) for key, v in values.items()}
         chart = charts.heatmap(values, shown, kind, g.t[f"demand_{kind}_title"],
-                               g.t[f"demand_{kind}_desc"].format(first=first, last=last, min=minimum),
+                               g.t[f"demand_{kind}_desc"].format(**_dates(first, last), min=minimum),
                                day_names, f"heat-{kind}")
         table = [(day_names[d], [shown.get((d, h), "0") for h in range(24)]) for d in range(7)]
         maps.append({"kind": kind, "chart": chart, "table": table, "total": report.suppress(sum(values.values()), minimum)})
@@ -321,7 +326,7 @@ def report_page() -> str:
     values = built.unmet_by_hour
     shown = {key: str(report.suppress(v, minimum)) for key, v in values.items()}
     chart = charts.heatmap(values, shown, "unmet", g.t["unmet_by_hour"],
-                           g.t["demand_unmet_desc"].format(first=first, last=last, min=minimum), day_names, "heat-unmet")
+                           g.t["demand_unmet_desc"].format(**_dates(first, last), min=minimum), day_names, "heat-unmet")
     unmet_cells = [f"{day_names[d]} {h:02d}:00: {shown[(d, h)]}" for d, h in sorted(values) if values[(d, h)]]
     return render_template("report.html", month=month, first=first, last=last, data=data, names=names,
                            chart=chart, minimum=minimum, unmet_cells=unmet_cells,
