@@ -110,15 +110,12 @@ def test_the_threshold_is_read_from_hotlines_yaml_and_checked(tmp_path: Path) ->
 
 
 def test_metrics_show_each_lines_run(engine: Engine) -> None:
-    from test_ops import metrics_app, scrape, value
-    app = metrics_app()
+    from test_ops import METRICS_TOKEN, scrape, value
+    from twiml_helpers import make_app
     live = Live(engine, ZONE, clock=lambda: TUE)
-    app.extensions["ivr.live"] = live
-    from ivr.web import create_app  # noqa: F401  (the wiring below is create_app's, for a live store)
-    metrics = app.extensions["ivr.metrics"]
-    live.on_runs = lambda runs: metrics.lines_unanswered([line.id for line in CONFIG.directory.lines], runs)
+    app = make_app("2026-11-24T15:30", extra_env={"IVR_METRICS_TOKEN": METRICS_TOKEN}, live=live)  # as `ivr serve`
     _outcomes(live, "hateaid", *["no_answer"] * 6)
-    live.sync_dials()
+    live.sync_dials()  # the store thread's work: the gauge follows what it read
     samples, _ = scrape(app.test_client())
     assert value(samples, "ivr_line_unanswered_in_a_row", line="hateaid") == 6
     assert ("ivr_line_unanswered_in_a_row", (("line", "kids-line"),)) in samples  # every line, from 0
