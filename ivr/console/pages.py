@@ -115,7 +115,7 @@ def _now_page(problem: str | None = None, line_id: str = "", until: str = "") ->
         rows.append({"line": line, "name": _line_name(line), "open": open_now, "live": live.get(line.id),
                      "closes": _closes(line, at) if open_now else None, "opens": _opens(line, at, live),
                      "serves": [a for a in AUDIENCES if a in line.serves]})
-    index = without_closed(config(), frozenset(live)).index
+    index = without_closed(config(), closures.in_force(live.values(), at)).index
     nobody = []
     for audience in AUDIENCES:
         if not index.open_lines(at, audience):
@@ -470,7 +470,7 @@ def try_page() -> Any:
         elif request.form.get("silence"):
             transcript.append(["key", t["try_silence"]])
             url = request.form.get("silence_url") or url
-        closed = frozenset(c.line_id for c in _live(at))
+        closed = closures.in_force(_live(at), at)
         try:
             turn = trycall.play(answers(), url, at, closed, digits=key, outcome=status)
             transcript += [["say", lang_, text] for lang_, text in turn.said]
