@@ -180,3 +180,15 @@ def test_a_kept_end_without_offset_is_refused_with_the_reason(tmp_path: Path, ca
     assert closures_cache.load(path) == (None, ())
     assert (f"cannot read the closures kept in {path} (ValueError: until '2026-11-25T12:00:00' has no UTC "
             f"offset; expected an aware instant); obeying only what the database says") in caplog.text
+
+
+def test_a_worker_started_without_the_database_says_when_the_kept_closure_ends(tmp_path: Path) -> None:
+    """The closures a worker reads from IVR_STATE_DIR at its start carry their ends into the call."""
+    from sqlalchemy import create_engine
+    closures_cache.save(closures_cache.path_in(tmp_path), 4,
+                        (closures.LiveClosure("abuse-helpline", NOW, TODAY_12, "ill", "Anna"),))
+    live = Live(create_engine("sqlite://"), C.directory.timezone, clock=lambda: NOW, state_dir=tmp_path)
+    live.recall_closures()  # what start() does before the database has answered
+    assert live.closed_until == frozenset({("abuse-helpline", TODAY_12)})
+    client = make_app("2026-11-25T07:00", live=live).test_client()
+    assert _next_sentence(Call(client), "3") == _expected("abuse-helpline", "heute um 12 Uhr")
