@@ -264,6 +264,28 @@ def test_the_now_page_names_the_audiences_with_nobody(config, db: Engine) -> Non
     assert "Parents and relatives : reachable again Tue 1/12 09:00 (parents-line)" in text
 
 
+@pytest.mark.parametrize("until, parents_row, next_for_parents", [
+    # closed until reopened: never named as the next to open
+    (None, "when reopened by hand", "reachable again Tue 1/12 15:00 (abuse-helpline)"),
+    # closed until Tuesday noon: its first open minute after that, not its regular 09:00
+    (dt.datetime(2026, 12, 1, 12, 0, tzinfo=BERLIN), "Tue 1/12 12:00", "reachable again Tue 1/12 12:00 (parents-line)"),
+])
+def test_the_now_page_never_names_a_line_closed_by_hand_as_next_before_its_closure_ends(
+        config, db: Engine, until: dt.datetime | None, parents_row: str,  # type: ignore[no-untyped-def]
+        next_for_parents: str) -> None:
+    night = dt.datetime(2026, 11, 30, 22, 0, tzinfo=BERLIN)
+    closures.close(db, "parents-line", by="erika", now=night, until=until, reason="ill")
+    app = create_app(config, Settings.from_env({}), clock=lambda: night, console=ConsoleSettings(KEY, False))
+    client = app.test_client()
+    _login(client)
+    client.get("/console/lang/en")
+    text = _text(client.get("/console/"))
+    row = text[text.index("parents-line ·"):text.index("hateaid ·")]
+    assert f": ill {parents_row} Reopen " in row, row
+    assert "Tue 1/12 09:00" not in text  # the parents' line's regular opening
+    assert f"Parents and relatives : {next_for_parents}" in text
+
+
 def test_every_page_answers_in_both_languages_with_its_security_headers(editor: FlaskClient, db: Engine) -> None:
     seed_counts(db, dt.date(2026, 10, 1), dt.date(2026, 11, 29))
     for lang, heading in (("de", "Wer ist jetzt erreichbar?"), ("en", "Who can be reached now?")):
@@ -335,7 +357,8 @@ def test_a_simulated_call_follows_the_webhooks_skips_a_closed_line_and_is_never_
     skipped = _try(client, at="2026-11-30T10:30", key="0", gather_url=_field(page, "gather_url"))
     assert "Würde +493025208838 wählen" in skipped  # hateaid, the next best open line
     busy = _try(client, at="2026-11-30T10:30", status="busy", dial_url=_field(skipped, "dial_url"))
-    assert "Würde +498001110550 wählen" in busy  # after a busy hateaid: parents-line
+    # after a busy hateaid nobody is left who serves every caller: never the parents' line
+    assert "Würde" not in busy and "Ich konnte Sie gerade leider nicht verbinden" in _text(busy)
     assert live.buffer.take() == {}  # nothing simulated was counted
     client.post("/voice", data={"To": "+4930123456"})  # a real webhook is, as a control
     assert any(key[1] == "call" for key in live.buffer.take())

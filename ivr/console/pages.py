@@ -11,7 +11,7 @@ from flask import Response, abort, g, redirect, render_template, request, url_fo
 from ..config import TimeFormatError, parse_instant
 from ..directory import AUDIENCES, Line
 from ..errors import ConfigInvalid
-from ..live_closed import without_closed
+from ..live_closed import next_opening_after, without_closed
 from ..loading import load_config
 from ..schedule import is_open, next_opening
 from ..schedule_report import _closes
@@ -72,20 +72,27 @@ def now_page() -> str:
     for line in directory.lines:
         open_now = is_open(line, at) and line.id not in live
         rows.append({"line": line, "name": _line_name(line), "open": open_now, "live": live.get(line.id),
-                     "closes": _closes(line, at) if open_now else None, "opens": next_opening(line, at),
+                     "closes": _closes(line, at) if open_now else None, "opens": _opens(line, at, live),
                      "serves": [a for a in AUDIENCES if a in line.serves]})
     index = without_closed(config(), frozenset(live)).index
     nobody = []
     for audience in AUDIENCES:
         if not index.open_lines(at, audience):
-            opens = [(next_opening(line, at), line) for line in directory.ranked(audience)
-                     if line.id not in live]
+            # a line closed by hand is never the next to open before its closure ends
+            opens = [(_opens(line, at, live), line) for line in directory.ranked(audience)]
             opens = [(t, line) for t, line in opens if t is not None]
             first = min(opens, key=lambda pair: pair[0]) if opens else None
             nobody.append({"audience": audience, "next": first})
     changes = _changes()
     return render_template("now.html", at=at, rows=rows, nobody=nobody, changes=changes,
                            can_edit=bool(operator() and operator().can_edit))
+
+
+def _opens(line: Line, at: dt.datetime, live: dict[str, closures.LiveClosure]) -> dt.datetime | None:
+    """When the line opens next: for a line closed by hand, once its closure has ended (never
+    while it is closed until reopened)."""
+    closure = live.get(line.id)
+    return next_opening(line, at) if closure is None else next_opening_after(line, at, closure.until)
 
 
 def _changes(limit: int = 15) -> list[dict[str, Any]]:
