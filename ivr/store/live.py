@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from . import closures, closures_cache, counts, spool
+from . import closures, closures_cache, counts, dead_lines, spool
 from .database import QUERY_TIMEOUT, StoreSettings, describe, make_engine
 from .events import with_talk
 from .readiness import CHECKED, FLUSHED, STALE_SECONDS, ReadyBoard, verdict
@@ -90,6 +90,12 @@ class Live:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._hour_of: tuple[dt.datetime | None, dt.datetime] = (None, dt.datetime.min)
+        # Dead lines: this worker's dial outcomes on their way, every host's runs as last read
+        self.dials = dead_lines.DialTally()
+        self.runs: dict[str, dead_lines.Run] = {}
+        self._tried_last: tuple[object, int, frozenset[str]] = (None, 0, frozenset())
+        self._dials_failing = False
+        self.on_runs: Callable[[dict[str, dead_lines.Run]], None] | None = None  # e.g. the /metrics gauge
 
     @classmethod
     def from_settings(cls, settings: StoreSettings, zone: ZoneInfo, clock: Clock = system_clock,
@@ -107,6 +113,16 @@ class Live:
     def count(self, now: dt.datetime, events: tuple[tuple[str, str], ...], talk_seconds: int | None = None) -> None:
         if events:
             self.buffer.add(self._hour(now), with_talk(events, talk_seconds))
+            self.dials.add(events, now)
+
+    def tried_last(self, after: int) -> frozenset[str]:
+        """The lines with `after` or more dials in a row without a talk, on any host, as last
+        read (worked out once per read, not per request)."""
+        runs, seen_after, lines = self._tried_last
+        if runs is not self.runs or seen_after != after:
+            lines = dead_lines.tried_last(self.runs, after)
+            self._tried_last = (self.runs, after, lines)
+        return lines
 
     def _hour(self, now: dt.datetime) -> dt.datetime:
         """The local wall-clock hour of `now`, worked out once per minute."""
@@ -167,6 +183,30 @@ class Live:
         closed = frozenset(c.line_id for c in self._closures if c.active(now))
         if closed != self.closed:
             self.closed = closed  # one assignment: a request sees the old set or the new one
+        self.sync_dials()
+
+    def sync_dials(self) -> None:
+        """Add this worker's dial outcomes to the shared runs, then read every host's."""
+        taken = self.dials.take()
+
+        def share() -> dict[str, dead_lines.Run]:
+            dead_lines.write(self.engine, taken, self.clock())
+            return dead_lines.read_all(self.engine)
+        try:
+            runs = self._bounded(share)
+        except Exception as error:
+            self.dials.put_back(taken)
+            if not self._dials_failing:
+                log.error("cannot share the lines' dials without a talk (%s); trying again", describe(error))
+            self._dials_failing = True
+            return
+        self._dials_failing = False
+        self.runs = runs  # swapped whole, like the closures
+        if self.on_runs is not None:
+            try:
+                self.on_runs(runs)
+            except Exception as error:  # a figure lost, never the store thread
+                log.warning("could not show the lines' dials without a talk: %s", type(error).__name__)
 
     def _keep_closures(self, version: int, found: tuple[closures.LiveClosure, ...]) -> None:
         if self.cache_path is None:
@@ -270,6 +310,7 @@ class Live:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.flush()
+        self.sync_dials()
         lost = self.buffer.take()
         if lost:
             log.error("lost %d counts: this worker stops, the database could not take them and "
