@@ -92,7 +92,7 @@ def webhook_twiml(extensions: Mapping[str, Any], name: str, values: Mapping[str,
     if live is None:
         return extensions["ivr.service"].answers.twiml(hook, now)
     service: Service = extensions["ivr.service"]
-    answer = service.answers.answer(hook, now, live.closed,
+    answer = service.answers.answer(hook, now, live.closed_until,
                                     live.tried_last(service.config.directory.service.try_last_after))
     try:
         live.count(now, answer.events, hook.dial_seconds)

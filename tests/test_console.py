@@ -425,8 +425,11 @@ def test_ivr_user_add_list_remove_with_the_audit_trail(db: Engine) -> None:
                          input=PASSWORD + "\n")
     assert made.exit_code == 0 and made.output == "added paula (editor)\n"
     assert accounts.login(db, "paula", PASSWORD, PINNED, accounts.Client("127.0.0.1")).operator is not None
+    for _ in range(3):
+        accounts.login(db, "erika", "not her password", PINNED, accounts.Client("203.0.113.9"))
     listed = runner.invoke(main, ["user", "list"])
-    assert listed.output.splitlines() == ["erika  editor  since 2026-11-30", "paula  editor  since "
+    assert listed.output.splitlines() == ["erika  editor  since 2026-11-30  3 tries without the right password "
+                                          "from unknown browsers", "paula  editor  since "
                                           + dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d"),
                                           "victor  viewer  since 2026-11-30"]
     again = runner.invoke(main, ["user", "add", "paula", "--role", "viewer", "--password-stdin"], input=PASSWORD + "\n")

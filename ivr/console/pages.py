@@ -11,9 +11,9 @@ from flask import Response, abort, g, redirect, render_template, request, url_fo
 from ..config import TimeFormatError, parse_instant
 from ..directory import AUDIENCES, Line
 from ..errors import ConfigInvalid
-from ..live_closed import next_opening_after, without_closed
+from ..live_closed import without_closed
 from ..loading import load_config
-from ..schedule import is_open, next_opening
+from ..schedule import is_open
 from ..schedule_report import _closes
 from ..store import closures, dead_lines, report
 from ..store.database import StoreSettings
@@ -109,18 +109,20 @@ def _now_page(problem: str | None = None, line_id: str = "", until: str = "") ->
     at = now()
     live = {c.line_id: c for c in _live(at)}
     directory = config().directory
+    # The call's own view: a line closed by hand opens next once its closure has ended (never
+    # while it is closed until reopened)
+    index = without_closed(config(), closures.in_force(live.values(), at)).index
     rows = []
     for line in directory.lines:
         open_now = is_open(line, at) and line.id not in live
         rows.append({"line": line, "name": _line_name(line), "open": open_now, "live": live.get(line.id),
-                     "closes": _closes(line, at) if open_now else None, "opens": _opens(line, at, live),
+                     "closes": _closes(line, at) if open_now else None, "opens": index.next_opening(line, at),
                      "serves": [a for a in AUDIENCES if a in line.serves]})
-    index = without_closed(config(), frozenset(live)).index
     nobody = []
     for audience in AUDIENCES:
         if not index.open_lines(at, audience):
             # a line closed by hand is never the next to open before its closure ends
-            opens = [(_opens(line, at, live), line) for line in directory.ranked(audience)]
+            opens = [(index.next_opening(line, at), line) for line in directory.ranked(audience)]
             opens = [(t, line) for t, line in opens if t is not None]
             first = min(opens, key=lambda pair: pair[0]) if opens else None
             nobody.append({"audience": audience, "next": first})
@@ -132,13 +134,6 @@ def _now_page(problem: str | None = None, line_id: str = "", until: str = "") ->
     return render_template("now.html", at=at, rows=rows, nobody=nobody, changes=changes, tried_last=tried_last,
                            can_edit=bool(operator() and operator().can_edit), problem=problem,
                            problem_line=line_id, until_value=until)
-
-
-def _opens(line: Line, at: dt.datetime, live: dict[str, closures.LiveClosure]) -> dt.datetime | None:
-    """When the line opens next: for a line closed by hand, once its closure has ended (never
-    while it is closed until reopened)."""
-    closure = live.get(line.id)
-    return next_opening(line, at) if closure is None else next_opening_after(line, at, closure.until)
 
 
 def _changes(limit: int = 15) -> list[dict[str, Any]]:
@@ -470,7 +465,7 @@ def try_page() -> Any:
         elif request.form.get("silence"):
             transcript.append(["key", t["try_silence"]])
             url = request.form.get("silence_url") or url
-        closed = frozenset(c.line_id for c in _live(at))
+        closed = closures.in_force(_live(at), at)
         try:
             turn = trycall.play(answers(), url, at, closed, digits=key, outcome=status)
             transcript += [["say", lang_, text] for lang_, text in turn.said]

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from . import closures, closures_cache, counts, dead_lines, spool
+from ..live_closed import NOTHING_CLOSED, Closed
 from .database import QUERY_TIMEOUT, StoreSettings, describe, make_engine
 from .events import with_talk
 from .readiness import CHECKED, FLUSHED, STALE_SECONDS, ReadyBoard, verdict
@@ -76,7 +77,8 @@ class Live:
         self.poll_seconds = poll_seconds
         self.flush_seconds = flush_seconds
         self.buffer = counts.CountBuffer(max_keys)
-        self.closed: frozenset[str] = frozenset()
+        # The closures in force, each line with its end: what every answer obeys (swapped whole)
+        self.closed_until: Closed = NOTHING_CLOSED
         # Without a state folder (tests of one part), nothing is kept on disk.
         self.cache_path = closures_cache.path_in(state_dir) if state_dir else None
         self.spool_dir = spool.dir_in(state_dir) if state_dir else None
@@ -105,6 +107,11 @@ class Live:
                    stale_seconds=settings.ready_stale_seconds)
 
     # -- the request path: no I/O --------------------------------------------------------------
+
+    @property
+    def closed(self) -> frozenset[str]:
+        """The ids of the lines closed now."""
+        return frozenset(line_id for line_id, _ in self.closed_until)
 
     def ready(self) -> tuple[bool, str]:
         """(ready?, when the store last worked) for GET /ready: the same in every worker."""
@@ -180,9 +187,9 @@ class Live:
                 log.warning("the live closures can be read again")
             self._failing = False
         now = self.clock()
-        closed = frozenset(c.line_id for c in self._closures if c.active(now))
-        if closed != self.closed:
-            self.closed = closed  # one assignment: a request sees the old set or the new one
+        closed = closures.in_force(self._closures, now)
+        if closed != self.closed_until:
+            self.closed_until = closed  # one assignment: a request sees the old set or the new one
         self.sync_dials()
 
     def sync_dials(self) -> None:
@@ -227,7 +234,7 @@ class Live:
             _, kept = closures_cache.load(self.cache_path)
             self._closures = kept
             now = self.clock()
-            self.closed = frozenset(c.line_id for c in kept if c.active(now))
+            self.closed_until = closures.in_force(kept, now)
 
     def flush(self) -> int:
         """Write this worker's counts, with every spooled count this worker can claim, in one
