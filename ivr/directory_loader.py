@@ -145,8 +145,11 @@ def _languages(doc: YamlDoc, path: str, value: Any) -> tuple[str, ...]:
     A typo ("deutsch", "DE") would be silent at call time: the line would simply never be
     offered first to that language's callers, so it is refused here."""
     good = []
-    for i, lang in enumerate(_list(doc, path, value, "languages")):
-        if isinstance(lang, str) and (_LANGUAGE_CODE.match(lang) or lang == MULTILINGUAL):
+    for i, item in enumerate(_list(doc, path, value, "languages")):
+        lang = _text(doc, join(path, i), item)  # not text at all: said as such
+        if lang is None:
+            continue
+        if _LANGUAGE_CODE.match(lang) or lang == MULTILINGUAL:
             good.append(lang)
         else:
             doc.problem(join(path, i), f"{lang!r} is not a language; expected a two-letter language code "
