@@ -16,11 +16,6 @@ from .errors import ConfigInvalid
 from .loading import Config, load_config
 
 
-def unreviewed_languages(config: Config) -> list[str]:
-    """The languages whose prompts file says `reviewed: false`, in the menu's order."""
-    return [lang for lang in config.menu.languages if not config.prompts[lang].reviewed]
-
-
 def _load(settings: Settings) -> Config:
     try:
         return load_config(settings.data_dir, settings.prompts_dir)
@@ -53,7 +48,7 @@ def check() -> None:
     click.echo(f"OK: {len(d.lines)} lines, {len(d.resources)} resources, {len(config.menu.nodes)} "
                f"menu nodes, languages {', '.join(config.menu.languages)} "
                f"({settings.data_dir}, {settings.prompts_dir})")
-    unreviewed = unreviewed_languages(config)
+    unreviewed = config.unreviewed()
     if unreviewed:
         click.echo(f"not yet reviewed: {', '.join(unreviewed)} (reviewed: false in their prompts files; "
                    "to be checked by a native-speaking counsellor)")

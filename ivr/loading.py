@@ -29,6 +29,10 @@ class Config:
     prompts: Mapping[str, Prompts]
     index: OpenIndex = field(compare=False)
 
+    def unreviewed(self) -> list[str]:
+        """The languages whose prompts file says `reviewed: false`, in the menu's order."""
+        return [lang for lang in self.menu.languages if not self.prompts[lang].reviewed]
+
 
 def _label(path: Path) -> str:
     """How a file is named in messages: relative to the working folder where that is shorter."""
