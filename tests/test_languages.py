@@ -161,3 +161,20 @@ def test_the_bundled_directory_publishes_no_language_number_yet() -> None:
     assert bundled_config().directory.numbers == {}
     root = Call(make_app(TUE).test_client(), to="+4930901820124").start()
     assert says(root)[0] == (prompt("de", "greeting"), *VOICE["de"])
+
+
+MINUS = re.compile(r"(minus|eksi|ناقص|минус|мінус)", re.I)
+
+
+@pytest.mark.parametrize("lang", OTHERS)
+def test_web_addresses_are_said_with_the_languages_own_word_for_hyphens_never_minus(lang: str) -> None:
+    """aktiv-gegen-digitale-gewalt.de: "with hyphens" in the caller's language, never "minus"."""
+    from ivr.flow import Say
+    from ivr.twiml import Renderer
+    renderer = Renderer(bundled_config())
+    said = renderer.text(Say("closed.online.women-counselling"), lang)
+    words = bundled_config().prompts[lang].words
+    assert f"aktiv gegen digitale gewalt, {words['web_hyphens']}, {words['web_dot']} de" in said
+    every = [renderer.text(Say(key), lang, young) for young in (False, True)
+             for key in bundled_config().prompts[lang].texts if key.startswith(("closed.online", "guide."))]
+    assert every and not [text for text in every if MINUS.search(text)]
