@@ -20,6 +20,7 @@ log = logging.getLogger("ivr.ops")
 
 TEXT = "text/plain; charset=utf-8"
 READY_CHECKS = "ivr.ready_checks"  # name -> check; a store adds its own ("database": reachable?)
+READY_DETAILS = "ivr.ready_details"  # name -> a line /ready adds, ready or not (the store: when it last worked)
 
 bp = Blueprint("ops", __name__)
 
@@ -28,6 +29,7 @@ def install(app: Flask, settings: Settings, generation: int = 1) -> None:
     """Register /ready and /metrics; with a metrics token, time and count every webhook."""
     checks: dict[str, Callable[[], bool]] = {"config": lambda: app.extensions.get("ivr.service") is not None}
     app.extensions[READY_CHECKS] = checks
+    app.extensions[READY_DETAILS] = {}
     if settings.metrics_token:
         from .metrics import Metrics  # prometheus_client only when metrics are on
         metrics = Metrics(generation)
@@ -61,9 +63,19 @@ def _count(add: Callable[[Metrics], None], extensions: Mapping[str, Any] | None)
 @bp.route("/ready", methods=["GET"])
 def ready() -> Response:
     failed = [name for name, check in current_app.extensions[READY_CHECKS].items() if not _passes(name, check)]
+    details = "".join(f"{name}: {_detail(name, detail)}\n"
+                      for name, detail in current_app.extensions[READY_DETAILS].items())
     if failed:
-        return Response(f"not ready: {', '.join(failed)}\n", 503, content_type=TEXT)
-    return Response("ready\n", 200, content_type=TEXT)
+        return Response(f"not ready: {', '.join(failed)}\n{details}", 503, content_type=TEXT)
+    return Response(f"ready\n{details}", 200, content_type=TEXT)
+
+
+def _detail(name: str, detail: Callable[[], str]) -> str:
+    try:
+        return detail()
+    except Exception as error:
+        log.warning("readiness detail %s failed with %s", name, type(error).__name__)
+        return "unknown"
 
 
 def _passes(name: str, check: Callable[[], bool]) -> bool:

@@ -33,6 +33,7 @@ from .errors import ConfigInvalid
 from .loading import Config, load_config
 from .store.database import StoreSettings
 from .store.live import Live
+from .store.readiness import ReadyBoard
 from .web import create_app, make_clock
 
 log = logging.getLogger("ivr.server")
@@ -208,6 +209,8 @@ class HelplineServer(BaseApplication):
         self.generation = 1  # of config_good: one more for each accepted reload
         self.options = options
         self.reload_limit = reload_limit
+        # Made before any worker is forked: every worker, old or new, answers /ready from it.
+        self.ready_board = ReadyBoard()
         super().__init__()
 
     def load_config(self) -> None:
@@ -226,7 +229,7 @@ class HelplineServer(BaseApplication):
         global _worker_live
         clock = make_clock(self.settings, self.config_good)
         _worker_live = Live.from_settings(StoreSettings.from_env(), self.config_good.directory.timezone,
-                                          clock).start()
+                                          clock, self.ready_board).start()
         app = create_app(self.config_good, self.settings, clock, generation=self.generation,
                          live=_worker_live, console=self.console)
         # Everything built so far (config, index, modules) lives as long as the worker: keep it

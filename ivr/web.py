@@ -287,7 +287,8 @@ def create_app(config: Config, settings: Settings, clock: Clock | None = None, g
     app.wsgi_app = FastWebhooks(app.extensions, app.wsgi_app)  # type: ignore[method-assign]
     ops.install(app, settings, generation)
     if live is not None:
-        app.extensions[ops.READY_CHECKS]["database"] = lambda: live.reachable
+        app.extensions[ops.READY_CHECKS]["database"] = lambda: live.ready()[0]
+        app.extensions[ops.READY_DETAILS]["database"] = lambda: live.ready()[1]
 
     # The operators' console (ivr/console): one blueprint with its own hooks; off without settings.
     from .console import mount_console

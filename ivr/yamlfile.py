@@ -103,9 +103,20 @@ def join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
+MAX_FILE_BYTES = 1024 * 1024  # the largest data or prompts file read; today's are a few KB
+
+
 def read_yaml(path: Path, label: str) -> YamlDoc:
     """Parse `path`; syntax errors become one ConfigError naming the line, never a traceback."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            # Refused before reading: a huge file would take a reload past its time limit, and
+            # no directory, menu or prompt file comes anywhere near this size.
+            doc = YamlDoc(label, None, {})
+            doc.problem("", f"is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} bytes (1 MB) for a "
+                            f"data or prompts file; expected a smaller file (a file copied in by mistake?)")
+            return doc
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         doc = YamlDoc(label, None, {})

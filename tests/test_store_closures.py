@@ -142,24 +142,48 @@ def test_a_database_that_goes_away_keeps_the_last_closures_known(engine: Engine,
                                 connect_args={"connect_timeout": 1})
     live.poll()
     assert live.closed == {"hateaid"}
-    assert "cannot read the live closures (OperationalError); still obeying the last ones known: hateaid" \
-        in caplog.text
+    assert ('cannot read the live closures (OperationalError: connection failed: connection to server at '
+            '"127.0.0.1", port 1 failed: Connection refused') in caplog.text
+    assert "accepting TCP/IP connections?); still obeying the last ones known: hateaid" in caplog.text
 
 
-def test_ready_says_whether_the_database_answered_while_calls_go_on(engine: Engine) -> None:
-    """GET /ready names the database when its last poll failed; the webhooks answer all the same
-    (route Twilio's traffic on /health: a database that is down never changes a call)."""
-    live = Live(engine, BERLIN, clock=lambda: TUE)
-    app = make_app("2026-11-24T15:30", token=None, live=live)
-    client = app.test_client()
-    assert client.get("/ready").status_code == 503  # never polled yet: not known to answer
-    live.poll()
-    assert (client.get("/ready").status_code, client.get("/ready").get_data(as_text=True)) == (200, "ready\n")
+def test_ready_says_when_the_store_last_worked_while_calls_go_on(engine: Engine) -> None:
+    """GET /ready: ready while the last closures check and the last flush are recent, in any
+    worker sharing the board; not ready past the limit. The webhooks answer all the same (route
+    Twilio's traffic on /health: a database that is down never changes a call)."""
+    import re
+    import time
+
     from sqlalchemy import create_engine
-    live.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
-    live.poll()
+
+    from ivr.store.readiness import ReadyBoard
+    board = ReadyBoard()
+    live = Live(engine, BERLIN, clock=lambda: TUE, board=board, stale_seconds=30)
+    other_worker = Live(engine, BERLIN, clock=lambda: TUE, board=board, stale_seconds=30)
+    app, other_app = (make_app("2026-11-24T15:30", token=None, live=each) for each in (live, other_worker))
+    client = app.test_client()
     response = client.get("/ready")
-    assert (response.status_code, response.get_data(as_text=True)) == (503, "not ready: database\n")
+    assert (response.status_code, response.get_data(as_text=True)) == (
+        503, "not ready: database\ndatabase: closures checked never, counts written never (limit 30 s)\n")
+    live.poll()
+    assert client.get("/ready").status_code == 503  # no flush yet
+    live.flush()
+    for each in (app, other_app):  # the other worker never polled: it answers from the same board
+        response = each.test_client().get("/ready")
+        assert response.status_code == 200
+        assert re.fullmatch(r"ready\ndatabase: closures checked \d+ s ago, counts written \d+ s ago "
+                            r"\(limit 30 s\)\n", response.get_data(as_text=True))
+    live.engine = other_worker.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none",
+                                                      connect_args={"connect_timeout": 1})
+    live.stale_seconds = other_worker.stale_seconds = 0.2
+    time.sleep(0.3)  # past the limit: what worked last is now too old
+    live.poll()
+    other_worker.count(TUE, (("call", "started"),))
+    other_worker.flush()
+    for each in (app, other_app):
+        response = each.test_client().get("/ready")
+        assert response.status_code == 503
+        assert response.get_data(as_text=True).startswith("not ready: database\ndatabase: closures checked ")
     call = Call(client, token=None)
     call.start()
     assert dial(call.press("0")) is not None

@@ -135,19 +135,21 @@ def test_a_database_away_changes_no_word_and_loses_no_count(engine: Engine, capl
     import xml.etree.ElementTree as ET
     assert ET.tostring(new_call().press("0")) == ET.tostring(reference)
     assert live.flush() == 0
-    assert "could not add 3 counts to the database (OperationalError); kept in memory" in caplog.text
+    assert ('could not add 3 counts to the database (OperationalError: connection failed: connection to '
+            'server at "127.0.0.1", port 1 failed: Connection refused') in caplog.text
+    assert caplog.text.rstrip().endswith("accepting TCP/IP connections?); kept in memory")
     live.engine = working
     assert live.flush() == 3
     assert _stored(engine)[("2026-11-24T15:00:00", "call", "started", 0)] == 1
 
 
 def test_the_buffer_is_bounded_and_counts_what_it_drops(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
-    buffer = counts.CountBuffer(max_keys=3)
+    live = Live(engine, ZONE, max_keys=3)
     hour = dt.datetime(2026, 12, 1, 14)
-    buffer.add(hour, [("guidance", f"node{n}", 0) for n in range(5)])
-    buffer.add(hour, [("guidance", "node0", 0)])  # a known key still counts
+    live.buffer.add(hour, [("guidance", f"node{n}", 0) for n in range(5)])
+    live.buffer.add(hour, [("guidance", "node0", 0)])  # a known key still counts
     with caplog.at_level(logging.ERROR):
-        counts.flush(engine, buffer)
+        live.flush()
     assert _stored(engine) == Counter({("2026-12-01T14:00:00", "guidance", "node0", 0): 2,
                                        ("2026-12-01T14:00:00", "guidance", "node1", 0): 1,
                                        ("2026-12-01T14:00:00", "guidance", "node2", 0): 1,

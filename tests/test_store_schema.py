@@ -113,3 +113,21 @@ def test_database_urls_the_service_cannot_use_are_refused(url: str, message: str
 def test_a_plain_postgresql_url_uses_psycopg_3() -> None:
     settings = StoreSettings.from_env({"IVR_DATABASE_URL": "postgresql://ivr:p%40ss@db.example/ivr"})
     assert settings.url == "postgresql+psycopg://ivr:p%40ss@db.example/ivr"
+
+
+@pytest.mark.parametrize("name,text,message", [
+    ("IVR_STORE_TIMEOUT", "0", "IVR_STORE_TIMEOUT='0' is not a time; expected seconds between 0.1 and 60, e.g. 2"),
+    ("IVR_STORE_TIMEOUT", "2s", "IVR_STORE_TIMEOUT='2s' is not a time; expected seconds between 0.1 and 60, e.g. 2"),
+    ("IVR_READY_STALE_SECONDS", "-5", "IVR_READY_STALE_SECONDS='-5' is not a time; expected seconds between 1 "
+                                      "and 3600, e.g. 30"),
+])
+def test_store_times_the_service_cannot_use_are_refused(name: str, text: str, message: str) -> None:
+    with pytest.raises(StoreSettingsError) as error:
+        StoreSettings.from_env({name: text})
+    assert str(error.value) == message
+
+
+def test_store_times_default_and_read() -> None:
+    assert (StoreSettings.from_env({}).query_timeout, StoreSettings.from_env({}).ready_stale_seconds) == (2.0, 30.0)
+    read = StoreSettings.from_env({"IVR_STORE_TIMEOUT": "0.5", "IVR_READY_STALE_SECONDS": "12"})
+    assert (read.query_timeout, read.ready_stale_seconds) == (0.5, 12.0)

@@ -201,3 +201,79 @@ def _send(h: BaseHTTPRequestHandler, status: int, content: bytes, content_type: 
     h.send_header("Content-Length", str(len(content)))
     h.end_headers()
     h.wfile.write(content)
+
+
+# -- Twilio's side of calls: webhooks, as Twilio sends them while callers dial in ------------------
+
+CALLER = "+4917612398745"  # a caller's number, as Twilio sends it in From
+
+
+@dataclass
+class CallLoad:
+    """Whole calls against a server's webhooks, as Twilio makes them for callers who press 0 for
+    a person and talk 4 minutes: POST /voice, the Gather's action with Digits=0, the Dial's
+    action with the outcome. One thread, `rate` calls a second, each request under a 5 s limit.
+    Records the number each call dialled, the slowest answer, and what went wrong."""
+    port: int
+    to: str
+    rate: float = 10.0
+    dialled: list[str] = field(default_factory=list)  # one per completed call, in order
+    slowest: float = 0.0  # seconds: the slowest single webhook answer
+    errors: list[str] = field(default_factory=list)
+
+    def start(self) -> CallLoad:
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> CallLoad:
+        self._stopping.set()
+        self._thread.join(timeout=30)
+        return self
+
+    def call(self) -> str:
+        """One whole call; returns the number dialled, and adds it to `dialled` (raises on anything
+        unexpected)."""
+        import xml.etree.ElementTree as ET
+        from urllib.parse import urljoin
+        sid = "CA" + "%032x" % len(self.dialled)
+        gather = ET.fromstring(self._post("/voice", {})).find("Gather")
+        menu = urljoin("/voice", gather.get("action"))
+        dial = ET.fromstring(self._post(menu, {"Digits": "0"})).find("Dial")
+        number = (dial.find("Number").text or "").strip()
+        end = ET.fromstring(self._post(urljoin(menu, dial.get("action")),
+                                       {"DialCallStatus": "completed", "DialCallDuration": "240"}))
+        if [child.tag for child in end][-1] != "Hangup":
+            raise AssertionError(f"call {sid} did not end with Hangup: {[c.tag for c in end]}")
+        self.dialled.append(number)
+        return number
+
+    def _post(self, path: str, fields: dict[str, str]) -> bytes:
+        import http.client
+        import time
+        body = urlencode({"To": self.to, "From": CALLER, "CallSid": "CA" + "7" * 32, **fields})
+        started = time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            connection.request("POST", path, body=body,
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+            response = connection.getresponse()
+            content = response.read()
+        finally:
+            connection.close()
+        self.slowest = max(self.slowest, time.monotonic() - started)
+        if response.status != 200 or not response.getheader("Content-Type", "").startswith("text/xml"):
+            raise AssertionError(f"{path}: {response.status} {content[:200]!r}")
+        return content
+
+    def _run(self) -> None:
+        import time
+        next_at = time.monotonic()
+        while not self._stopping.is_set():
+            try:
+                self.call()
+            except Exception as error:  # recorded for the test to report
+                self.errors.append(f"{type(error).__name__}: {error}")
+            next_at += 1 / self.rate
+            self._stopping.wait(max(0.0, next_at - time.monotonic()))

@@ -1,9 +1,10 @@
 """Counts in memory and in the database: (local hour, event, dimension) -> count, seconds.
 
 Each worker adds to a CountBuffer on the request path (a dict under a lock, no I/O). A
-background thread flushes it in batches, one upsert per key; when the database cannot take them,
-the counts wait in memory up to a bound, and what does not fit is itself counted (as
-`counts_dropped`) and logged. Old hourly rows fold into daily ones (`prune`)."""
+background thread (store/live.py) flushes it in batches, one upsert per key; when the database
+cannot take them, the counts are spooled to a file (store/spool.py), or, when that fails too,
+wait in memory up to a bound, and what does not fit is itself counted (as `counts_dropped`)
+and logged. Old hourly rows fold into daily ones (`prune`)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -111,24 +112,7 @@ def write(engine: Engine, counts: dict[Key, list[int]]) -> None:
         _upsert(connection, counts_hourly, "hour", rows)
 
 
-def flush(engine: Engine, buffer: CountBuffer) -> int:
-    """Write the buffer in one transaction; on failure put it back. Returns the keys written."""
-    taken = buffer.take()
-    if not taken:
-        return 0
-    try:
-        write(engine, taken)
-    except Exception as error:  # down, slow, full: the calls go on, the counts wait
-        buffer.put_back(taken)
-        log.warning("could not add %d counts to the database (%s); kept in memory",
-                    len(taken), type(error).__name__)
-        _log_dropped(buffer)
-        return 0
-    _log_dropped(buffer)
-    return len(taken)
-
-
-def _log_dropped(buffer: CountBuffer) -> None:
+def log_dropped(buffer: CountBuffer) -> None:
     dropped = buffer.pop_dropped()
     if dropped:
         log.error("dropped %d counts: more than %d distinct counts waited for the database",

@@ -17,6 +17,11 @@ from sqlalchemy.exc import ArgumentError
 SQLITE_FILE = "ivr.sqlite3"
 CONNECT_TIMEOUT = 3  # seconds: a database that does not answer must not hold up a worker
 STATEMENT_TIMEOUT_MS = 5000
+QUERY_TIMEOUT = 2.0  # IVR_STORE_TIMEOUT: a serving worker's every store query, measured by the client
+# A serving worker waits at most this long for another process's SQLite lock: sqlite3 waits in
+# C, where nothing else in the worker runs (not even gevent's loop), so it must be near zero.
+# A write that finds the file locked fails, is spooled, and is tried again at the next flush.
+LIVE_SQLITE_BUSY_SECONDS = 0.05
 EXPECTED_URL = "expected postgresql+psycopg://USER:PASSWORD@HOST/DATABASE, sqlite:///PATH, or none (SQLite in IVR_STATE_DIR)"
 
 
@@ -30,6 +35,8 @@ class StoreSettings:
     state_dir: Path
     report_min_count: int = 5  # IVR_REPORT_MIN_COUNT: counts below it leave as "<N"
     keep_hourly_days: int = 400  # IVR_KEEP_HOURLY_DAYS: older hourly rows fold into daily ones
+    query_timeout: float = QUERY_TIMEOUT  # IVR_STORE_TIMEOUT
+    ready_stale_seconds: float = 30.0  # IVR_READY_STALE_SECONDS: /ready's limit on the store's age
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StoreSettings:
@@ -38,7 +45,9 @@ class StoreSettings:
         url = env.get("IVR_DATABASE_URL") or f"sqlite:///{state_dir / SQLITE_FILE}"
         url = _usable_url(url)
         return cls(url, state_dir, _positive(env, "IVR_REPORT_MIN_COUNT", 5),
-                   _positive(env, "IVR_KEEP_HOURLY_DAYS", 400))
+                   _positive(env, "IVR_KEEP_HOURLY_DAYS", 400),
+                   _seconds(env, "IVR_STORE_TIMEOUT", QUERY_TIMEOUT, 0.1, 60),
+                   _seconds(env, "IVR_READY_STALE_SECONDS", 30.0, 1, 3600))
 
     @property
     def is_sqlite(self) -> bool:
@@ -79,15 +88,37 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-def make_engine(settings: StoreSettings) -> Engine:
-    """An engine with short timeouts; for SQLite, the file's folder is created and the file is
-    put in WAL mode, so that readers (the closures' poll) never wait for a writer."""
+def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not low <= value <= high:
+        raise StoreSettingsError(f"{name}={text!r} is not a time; expected seconds between {low:g} and "
+                                 f"{high:g}, e.g. {default:g}")
+    return value
+
+
+def make_engine(settings: StoreSettings, *, serving: bool = False) -> Engine:
+    """An engine with short timeouts; for SQLite, the file is put in WAL mode, so that readers
+    (the closures' poll) never wait for a writer.
+
+    `serving`: a serving worker's engine. Its SQLite file is opened with mode=rw (never created:
+    `ivr serve` made it before the workers start, and a worker must not make an empty file
+    without a schema) and waits near-zero for a lock. Otherwise the file's folder is created
+    when missing, and a lock is waited for up to CONNECT_TIMEOUT (the commands)."""
     url = make_url(settings.url)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
+        file = url.database and url.database != ":memory:"
+        if serving and file:
+            url = url.set(database=f"file:{url.database}", query={**url.query, "mode": "rw", "uri": "true"})
+        elif file:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT}
+        kwargs["connect_args"] = {"timeout": LIVE_SQLITE_BUSY_SECONDS if serving else CONNECT_TIMEOUT}
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -95,6 +126,14 @@ def make_engine(settings: StoreSettings) -> Engine:
         kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT,
                                   "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"}
     return create_engine(url, **kwargs)
+
+
+def describe(error: BaseException) -> str:
+    """The driver's own message (SQLAlchemy wraps it with the statement, which says nothing
+    more here), on one line: `OperationalError: attempt to write a readonly database`."""
+    cause = getattr(error, "orig", None) or error
+    text = " ".join(str(cause).split())
+    return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
