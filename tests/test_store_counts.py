@@ -313,7 +313,7 @@ SERVICE = "+4930123456789"
      (("dial_outcome", "hateaid/completed"), ("talk", "hateaid"))),
     ("2026-11-24T15:30", ("dialed", "n=main&l=de&t=hateaid", "", "completed", SERVICE, 12),
      (("dial_outcome", "hateaid/short_completed"), ("talk", "hateaid"))),
-    ("2026-11-24T15:30", ("menu", "n=main&l=de", "7", "", SERVICE), (("main_choice", "other"),)),
+    ("2026-11-24T15:30", ("menu", "n=main&l=de", "6", "", SERVICE), (("main_choice", "other"),)),
     ("2026-11-24T15:30", ("menu", "n=guidance&l=de", "#", "", SERVICE), ()),  # repeated: not heard anew
 ])
 def test_events_of_single_answers(at: str, hook: tuple, expected: tuple) -> None:
