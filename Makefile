@@ -20,6 +20,8 @@ run: $(BIN)/ivr
 	@echo "Starting the helpline in dev mode on http://$(HOST):$(PORT)"
 	@echo "Try a call in another terminal:  $(BIN)/ivr call --url http://$(HOST):$(PORT)"
 	@echo "             or without server:  $(BIN)/ivr call --keys 1,1"
+	@echo "The operators' console:          http://$(HOST):$(PORT)/console/"
+	@echo "  its first account, once:       $(BIN)/ivr user add YOUR-NAME --role editor"
 	$(BIN)/ivr serve --dev --host $(HOST) --port $(PORT)
 
 test: $(BIN)/ivr

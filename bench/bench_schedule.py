@@ -85,7 +85,7 @@ def build_directory(count: int, seed: int) -> Directory:
         lines.append(Line(
             id=line_id, name={"de": line_id, "en": line_id}, phone=f"+49800{n:07d}",
             spoken=f"0800 {n:07d}", serves=frozenset(rng.sample(AUDIENCES, rng.randint(1, 4))),
-            timezone=BERLIN, weekly=_weekly(rng), closed_on_public_holidays=rng.random() < 0.9,
+            timezone=BERLIN, weekly=_weekly(rng), public_holidays="closed" if rng.random() < 0.9 else "open",
             holiday_subdivision=rng.choice(STATES) if rng.random() < 0.3 else None,
             closures=tuple(closures), extra_openings=tuple(extras),
         ))

@@ -1,8 +1,8 @@
 """The shipped nginx site (deploy/nginx-helpline.conf) run on loopback, for tests and the soak.
 
 Only what cannot be the same on a test machine is changed: the listening ports, the upstream
-port, the certificate (self-signed, made here with openssl), the error log path, and the IPv6
-listens when `ipv6` is false. Everything else (timeouts, buffering, headers, /metrics) is the
+port, the certificate (self-signed, made here with openssl), the error log path, the console's
+allow-list (a copy in the test's folder), and the IPv6 listens when `ipv6` is false. Everything else (timeouts, buffering, headers, /metrics) is the
 shipped file as it is. nginx runs as its own master in the foreground, with a private prefix.
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "deploy" / "nginx-helpline.conf"
+CONSOLE_ALLOW = ROOT / "deploy" / "helpline-console-allow.conf"
 HOST = "helpline.example.org"
 
 
@@ -34,9 +35,13 @@ def self_signed_cert(folder: Path) -> tuple[Path, Path]:
 
 
 def site_for_loopback(folder: Path, *, https_port: int, http_port: int, upstream_port: int,
-                      ipv6: bool = True) -> Path:
-    """The shipped site with loopback ports, a fresh certificate and logs inside `folder`."""
+                      ipv6: bool = True, console_allow: str | None = None) -> Path:
+    """The shipped site with loopback ports, a fresh certificate and logs inside `folder`; the
+    console's allow-list is the shipped file, or `console_allow` in its place."""
     cert, key = self_signed_cert(folder)
+    allow = folder / CONSOLE_ALLOW.name
+    allow.write_text(CONSOLE_ALLOW.read_text(encoding="utf-8") if console_allow is None else console_allow,
+                     encoding="utf-8")
     text = SITE.read_text(encoding="utf-8")
     replacements = [
         (r"server 127\.0\.0\.1:8000;", f"server 127.0.0.1:{upstream_port};"),
@@ -47,6 +52,7 @@ def site_for_loopback(folder: Path, *, https_port: int, http_port: int, upstream
         (r"ssl_certificate +/\S+;", f"ssl_certificate {cert};"),
         (r"ssl_certificate_key +/\S+;", f"ssl_certificate_key {key};"),
         (r"error_log /var/log/nginx/helpline\.error\.log", f"error_log {folder / 'site-error.log'}"),
+        (r"include /etc/nginx/helpline-console-allow\.conf;", f"include {allow};"),
     ]
     for pattern, replacement in replacements:
         text, count = re.subn(pattern, replacement, text)

@@ -7,13 +7,15 @@ from typing import Any
 from .directory import ANYONE, AUDIENCES, Directory
 from .menu import (ACTION_KINDS, CALLER, CHOICE_KEYS, GATHER_WAIT, GLOBAL_KEYS, LANGUAGE_KEYS, NEXT,
                    NEXT_LANGUAGE, SHOW_KINDS, SILENCE_KINDS, Action, Menu, Node)
-from .prompts import COMMON_PLACEHOLDERS, FLOW_PROMPTS, ONLINE_PROMPT, Prompts, Voice, web_placeholder
+from .prompts import (ABOUT_PLACEHOLDERS, ABOUT_PREFIX, COMMON_PLACEHOLDERS, FLOW_PROMPTS, ONLINE_PROMPT,
+                      ONLY_SOME_PREFIX, Prompts, Voice, web_placeholder)
 from . import cldr
-from .speech import OPTIONAL_WORD_KEYS, WORD_KEYS, placeholders
+from .speech import CLDR_WORD_KEYS, OPTIONAL_WORD_KEYS, WORD_KEYS, placeholders
 from .yamlfile import YamlDoc, among, check_text, join
 
-# Nodes the flow goes to by itself: nothing open, every line failed, a talk that was very short.
-REQUIRED_NODES = ("closed", "unreachable", "short_talk")
+# Nodes the flow goes to by itself: nothing open, every line failed, a talk that was very short,
+# and only lines for some callers open while the caller has not said who they are.
+REQUIRED_NODES = ("closed", "unreachable", "short_talk", "only_some")
 _NODE_KEYS = {"say", "say_when_closed", "keys", "show", "offer_language", "silence", "name_languages", "languages_after",
               "languages_after_closed", "wait"}
 _CONNECT_TARGETS = (*AUDIENCES, ANYONE, CALLER, NEXT)
@@ -214,7 +216,7 @@ def build_prompts(doc: YamlDoc, lang: str, voices: dict[str, str] | None = None)
     if not isinstance(words, dict):
         doc.problem("words", f"{words!r} is not a mapping; expected {', '.join(WORD_KEYS)}")
         words = {}
-    doc.unknown_keys("words", words, (*WORD_KEYS, *OPTIONAL_WORD_KEYS))
+    doc.unknown_keys("words", words, (*WORD_KEYS, *OPTIONAL_WORD_KEYS, *CLDR_WORD_KEYS))
     locale = words.get("locale")
     if locale is not None and not (isinstance(locale, str) and cldr.known(locale)):
         doc.problem(join("words", "locale"), f"{locale!r} is not a locale CLDR knows; expected e.g. tr, ar, pl")
@@ -276,11 +278,27 @@ def _word_texts(doc: YamlDoc, words: dict) -> None:
         if key in ("weekdays", "months", "weekdays_on", "am_pm"):
             for i, name in enumerate(value if isinstance(value, list) else []):
                 check_text(doc, join(path, i), name)
+        elif key in OPTIONAL_WORD_KEYS:
+            _optional_word(doc, path, value, OPTIONAL_WORD_KEYS[key])
         elif check_text(doc, path, value) is not None:
             try:
                 placeholders(value)
             except ValueError as exc:
                 doc.problem(path, f"{value!r} has broken braces ({exc}); expected {{name}} placeholders")
+
+
+def _optional_word(doc: YamlDoc, path: str, value: object, allowed: frozenset[str]) -> None:
+    """A word a language may leave out: text whose placeholders are among `allowed`."""
+    if check_text(doc, path, value, required=False) is None:
+        return
+    try:
+        used = set(placeholders(str(value)))
+    except ValueError as exc:
+        doc.problem(path, f"{value!r} has broken braces ({exc}); expected {{name}} placeholders")
+        return
+    if used - allowed:
+        doc.problem(path, f"{value!r} uses {{{sorted(used - allowed)[0]}}}; expected only "
+                          f"{', '.join('{' + name + '}' for name in sorted(allowed))}")
 
 
 def check_prompts_cover(docs: dict[str, YamlDoc], prompts: dict[str, Prompts], menu: Menu,
@@ -293,9 +311,17 @@ def check_prompts_cover(docs: dict[str, YamlDoc], prompts: dict[str, Prompts], m
     for resource in directory.resources:
         if resource.kind == "online":
             needed[ONLINE_PROMPT.format(resource=resource.id)] = frozenset()
+    for node in menu.nodes.values():
+        if node.show == "only_some":  # who can reach whom, for each audience its keys connect
+            for action in node.keys.values():
+                if action.kind == "connect" and action.target in AUDIENCES:
+                    needed[ONLY_SOME_PREFIX + action.target] = frozenset({"name"})
+    for line in directory.lines:  # optional per line; once one language has it, every language does
+        if any(ABOUT_PREFIX + line.id in loaded.texts for loaded in prompts.values()):
+            needed[ABOUT_PREFIX + line.id] = ABOUT_PLACEHOLDERS
+    first = menu.languages[0]
     common = COMMON_PLACEHOLDERS | {web_placeholder(item.id) for item in (*directory.lines, *directory.resources)
                                     if item.web}
-    first = menu.languages[0]
     for lang in menu.languages:
         if lang not in prompts:
             continue

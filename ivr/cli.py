@@ -126,8 +126,9 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
 @click.option("--at", "at_text", metavar="T", help="Pin the clock for this call (ISO 8601).")
 @click.option("--lang", default="de", show_default=True,
               help="Switch to this language at the first menu (de, en, tr, ar, ru, uk, pl: the menu's languages).")
-@click.option("--keys", help="Scripted keys, comma-separated: 1,3 ; '-' for silence; "
-                             "busy/no-answer/failed/completed answer a dial (completed:12 = a 12-second talk).")
+@click.option("--keys", help="Scripted keys, comma-separated: 1,3 ; '-' is Enter (silence at a menu, "
+                             "a talk at a dial); busy/no-answer/failed/completed answer a dial "
+                             "(completed:12 = a 12-second talk).")
 @click.option("--url", help="A running server (e.g. http://127.0.0.1:5000, or with its path: "
                            "http://127.0.0.1:5000/helpline) instead of in-process.")
 def call(at_text: str | None, lang: str, keys: str | None, url: str | None) -> None:
@@ -165,7 +166,8 @@ def _keys(script: list[str] | None) -> Iterator[str]:
         return
     while True:
         try:
-            text = input("key (0-9 * #, Enter = silence, q = hang up; at a dial: completed[:seconds]/busy/no-answer/failed)> ")
+            text = input("key (0-9 * #, Enter = silence, q = hang up; at a dial: Enter = completed, "
+                         "or completed:seconds/busy/no-answer/failed)> ")
         except EOFError:
             return
         if text.strip().lower() == "q":

@@ -62,4 +62,9 @@ def parse_instant(text: str, zone: ZoneInfo) -> dt.datetime:
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
+    try:
+        value.astimezone(dt.timezone.utc)
+    except OverflowError:  # 9999-12-31T23:59-23:59 is past the last instant Python can hold in UTC
+        raise TimeFormatError(f"{text!r} lies beyond the year 9999 in UTC; expected a time "
+                              "like 2026-11-24T15:30") from None
     return value

@@ -7,7 +7,14 @@ from typing import Mapping
 from zoneinfo import ZoneInfo
 
 AUDIENCES: tuple[str, ...] = ("young_person", "parent", "adult", "supporter")
-ANYONE = "anyone"  # the order for key 0: connect without asking who is calling
+ANYONE = "anyone"  # a caller who has not said who they are: only lines that serve every audience
+# What a line does on a public holiday. The seed gives weekly hours only: where the source is
+# silent the rule is "unknown", and unknown is not closed (the weekly hours are dialled; a
+# no-answer falls through as always; the caller may hear that hours can differ on holidays).
+HOLIDAY_CLOSED, HOLIDAY_OPEN, HOLIDAY_UNKNOWN = "closed", "open", "unknown"
+HOLIDAY_RULES = (HOLIDAY_CLOSED, HOLIDAY_OPEN, HOLIDAY_UNKNOWN)
+# In a line's `languages`: counselling in the caller's language may be possible there.
+MULTILINGUAL = "multilingual"
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
 
@@ -33,6 +40,7 @@ class Closure:
     first: dt.date
     last: dt.date  # inclusive
     reason: str
+    source: str = ""  # who said the line is closed then (a dated closure is always obeyed)
 
     def covers(self, day: dt.date) -> bool:
         return self.first <= day <= self.last
@@ -57,7 +65,7 @@ class Line:
     timezone: ZoneInfo
     # weekly[d]: intervals starting on weekday d (0 = Monday), as written in the file
     weekly: tuple[tuple[Interval, ...], ...]
-    closed_on_public_holidays: bool = True
+    public_holidays: str = HOLIDAY_CLOSED  # closed | open | unknown
     holiday_country: str = "DE"
     holiday_subdivision: str | None = None
     closures: tuple[Closure, ...] = ()
@@ -73,6 +81,23 @@ class Line:
         """The line's name in `lang`; where the file gives none, its German name, the one the
         line answers with."""
         return self.name.get(lang) or self.name["de"]
+
+    @property
+    def closed_on_public_holidays(self) -> bool:
+        return self.public_holidays == HOLIDAY_CLOSED
+
+    def serves_all(self) -> bool:
+        """Serves every audience: the only kind of line for a caller who has not said who they are."""
+        return all(audience in self.serves for audience in AUDIENCES)
+
+    def may_serve(self, audience: str) -> bool:
+        """May be dialled for this caller: a line that serves them, or for a caller who has not
+        said who they are ("anyone"), only a line that serves every audience."""
+        return self.serves_all() if audience == ANYONE else audience in self.serves
+
+    def speaks(self, lang: str) -> bool:
+        """Counselling in `lang` is listed, or may be possible (multilingual)."""
+        return lang in self.languages or MULTILINGUAL in self.languages
 
 
 @dataclass(frozen=True)
@@ -122,3 +147,9 @@ class Directory:
     def ranked(self, audience: str) -> tuple[Line, ...]:
         """Every line that serves `audience`, best fit first (open or not)."""
         return tuple(self.by_id[i] for i in self.best_fit[audience])
+
+    def every_line(self) -> tuple[Line, ...]:
+        """Every line, to read out to anyone: the lines for everyone first (best fit), then the
+        rest in the file's order (their names say whom they serve)."""
+        first = self.ranked(ANYONE)
+        return (*first, *(line for line in self.lines if line not in first))

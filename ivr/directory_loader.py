@@ -13,6 +13,8 @@ from .directory import (
     SHORT_TALK_SECONDS,
     ANYONE,
     AUDIENCES,
+    HOLIDAY_RULES,
+    HOLIDAY_UNKNOWN,
     Closure,
     Directory,
     ExtraOpening,
@@ -30,7 +32,7 @@ RESOURCE_KINDS = ("online", "removal", "reporting", "emergency")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _LINE_KEYS = {
-    "id", "name", "phone", "spoken", "serves", "hours", "timezone", "closed_on_public_holidays",
+    "id", "name", "phone", "spoken", "serves", "hours", "timezone", "public_holidays",
     "holiday_subdivision", "closures", "extra_openings", "languages", "free_of_charge",
     "anonymous", "web", "email", "source",
 }
@@ -229,16 +231,17 @@ def _entries(doc: YamlDoc, path: str, value: Any, what: str, keys: tuple[str, ..
 
 def _closures(doc: YamlDoc, path: str, value: Any) -> list[Closure]:
     out = []
-    for p, item in _entries(doc, path, value, "closures", ("from", "to", "reason"),
-                            "{from: YYYY-MM-DD, to: YYYY-MM-DD, reason: ...}"):
+    for p, item in _entries(doc, path, value, "closures", ("from", "to", "reason", "source"),
+                            "{from: YYYY-MM-DD, to: YYYY-MM-DD, reason: ..., source: ...}"):
         first = _date(doc, join(p, "from"), item.get("from"))
         last = _date(doc, join(p, "to"), item.get("to", item.get("from")))
         reason = _text(doc, join(p, "reason"), item.get("reason")) or ""
+        source = _text(doc, join(p, "source"), item.get("source"), required=False) or ""
         if first and last:
             if last < first:
                 doc.problem(join(p, "to"), f"{last} is before from {first}; expected a date on or after it")
             else:
-                out.append(Closure(first, last, reason))
+                out.append(Closure(first, last, reason, source))
     return out
 
 
@@ -320,8 +323,7 @@ def _lines(doc: YamlDoc, value: Any, zone: ZoneInfo, country: str) -> list[Line]
             serves=_audiences(doc, join(p, "serves"), item.get("serves")),
             timezone=line_zone or zone,
             weekly=_weekly(doc, join(p, "hours"), item.get("hours")),
-            closed_on_public_holidays=bool(_flag(doc, join(p, "closed_on_public_holidays"),
-                                                 item.get("closed_on_public_holidays"), True)),
+            public_holidays=_holiday_rule(doc, join(p, "public_holidays"), item.get("public_holidays")),
             holiday_country=country,
             holiday_subdivision=subdivision,
             closures=tuple(_closures(doc, join(p, "closures"), item.get("closures"))),
@@ -335,6 +337,17 @@ def _lines(doc: YamlDoc, value: Any, zone: ZoneInfo, country: str) -> list[Line]
         )
         lines.append(line)
     return lines
+
+
+def _holiday_rule(doc: YamlDoc, path: str, value: Any) -> str:
+    """closed, open or unknown; left out, unknown (the line's own hours, never assumed closed)."""
+    if value is None:
+        return HOLIDAY_UNKNOWN
+    if value in HOLIDAY_RULES:
+        return str(value)
+    doc.problem(path, f"{_not(value, 'a holiday rule')}; expected one of {', '.join(HOLIDAY_RULES)} "
+                      "(unknown where the source does not say; an unknown line is dialled in its weekly hours)")
+    return HOLIDAY_UNKNOWN
 
 
 def _best_fit(doc: YamlDoc, value: Any, lines: list[Line]) -> dict[str, tuple[str, ...]]:
@@ -357,11 +370,18 @@ def _best_fit(doc: YamlDoc, value: Any, lines: list[Line]) -> dict[str, tuple[st
                 doc.problem(join(p, i), f"{line_id!r} is not a line id; expected one of {', '.join(known)}")
             elif audience != ANYONE and audience not in known[line_id].serves:
                 doc.problem(join(p, i), f"{line_id!r} does not serve {audience}; expected only lines whose serves lists it")
+            elif audience == ANYONE and not known[line_id].serves_all():
+                missing = ", ".join(a for a in AUDIENCES if a not in known[line_id].serves)
+                doc.problem(join(p, i), f"{line_id!r} does not serve {missing}; expected only lines that "
+                                        f"serve every audience ({', '.join(AUDIENCES)}): a caller who has not "
+                                        "said who they are may be anyone")
             if ids.count(line_id) > 1 and ids.index(line_id) == i:
                 doc.problem(join(p, i), f"{line_id!r} is listed twice; expected each line once")
         for line in lines:
-            if audience in line.serves and line.id not in ids:
-                doc.problem(p, f"lacks {line.id!r}, which serves {audience}; expected every line that serves {audience}")
+            serves = line.serves_all() if audience == ANYONE else audience in line.serves
+            if serves and line.id not in ids:
+                doc.problem(p, f"lacks {line.id!r}, which serves {audience if audience != ANYONE else 'every audience'}; "
+                               f"expected every line that serves {audience if audience != ANYONE else 'every audience'}")
         result[audience] = tuple(i for i in ids if isinstance(i, str) and i in known)
     return result
 

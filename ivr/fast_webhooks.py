@@ -4,7 +4,8 @@ Every call's every step is one POST to /voice, /menu or /dialed. Flask's routing
 context, hooks and Response objects cost about as much as the whole answer does (which is a
 dictionary lookup: ivr/answers.py), so these requests are answered here: the body read once
 (its Content-Length at most MAX_BODY), the form parsed once with the stdlib exactly as Werkzeug
-parses it, the signature checked, the answer looked up. /fallback too (no signature).
+parses it, the signature checked, the answer looked up. /fallback too (answered signed or not;
+the signature only decides how it is counted).
 
 Anything unusual goes to the Flask app untouched, which answers it as it always did: other
 paths and methods (GET webhooks, HEAD, OPTIONS), another content type, a missing, chunked or
@@ -47,28 +48,23 @@ class FastWebhooks:
         name = WEBHOOKS.get(path)
         method = environ.get("REQUEST_METHOD")
         if name is not None and method == "POST":
-            return self._webhook(name, path, environ, start_response)
+            fields = _read_form(environ)
+            if fields is None:
+                return self.flask_app(environ, start_response)
+            return self._answer(path, start_response,
+                                lambda: self._signed_answer(name, path, environ, fields), environ)
         if path == FALLBACK and method in ("POST", "GET"):
-            return self._answer(path, start_response, lambda: web.fallback_twiml(self.extensions))
+            fields = _read_form(environ) if method == "POST" else []
+            if fields is None:
+                return self.flask_app(environ, start_response)
+            return self._answer(path, start_response, lambda: self._fallback(environ, fields))
         return self.flask_app(environ, start_response)
 
-    def _webhook(self, name: str, path: str, environ: WSGIEnvironment,
-                 start_response: StartResponse) -> Iterable[bytes]:
-        length = _form_length(environ)
-        if length is None:
-            return self.flask_app(environ, start_response)
-        body = environ["wsgi.input"].read(length) if length else b""
-        try:
-            if len(body) != length:
-                raise ValueError("short body")
-            # As Werkzeug's form parser does it (strict UTF-8, then parse_qsl), so that the
-            # fields, and so the signature, are the same on both paths.
-            fields = parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
-        except ValueError:  # UnicodeDecodeError included: Flask answers it as it always has
-            environ["wsgi.input"] = io.BytesIO(body)
-            return self.flask_app(environ, start_response)
-        return self._answer(path, start_response, lambda: self._signed_answer(name, path, environ, fields),
-                            environ)
+    def _fallback(self, environ: WSGIEnvironment, fields: list[tuple[str, str]]) -> str:
+        extensions = self.extensions
+        reason = web.fallback_reason(extensions, lambda header: environ.get(_HEADERS[header]), fields,
+                                     lambda: web.url_as_requested(environ, extensions["ivr.public_url"]))
+        return web.fallback_twiml(extensions, reason)
 
     def _signed_answer(self, name: str, path: str, environ: WSGIEnvironment,
                        fields: list[tuple[str, str]]) -> str | web.Response:
@@ -94,6 +90,23 @@ class FastWebhooks:
         body = result.encode("utf-8")
         start_response("200 OK", [("Content-Type", web.XML), ("Content-Length", str(len(body)))])
         return [body]
+
+
+def _read_form(environ: WSGIEnvironment) -> list[tuple[str, str]] | None:
+    """The urlencoded form's fields, or None when Flask must answer (the body is put back)."""
+    length = _form_length(environ)
+    if length is None:
+        return None
+    body = environ["wsgi.input"].read(length) if length else b""
+    try:
+        if len(body) != length:
+            raise ValueError("short body")
+        # As Werkzeug's form parser does it (strict UTF-8, then parse_qsl), so that the
+        # fields, and so the signature, are the same on both paths.
+        return parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
+    except ValueError:  # UnicodeDecodeError included: Flask answers it as it always has
+        environ["wsgi.input"] = io.BytesIO(body)
+        return None
 
 
 def _form_length(environ: WSGIEnvironment) -> int | None:

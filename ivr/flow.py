@@ -8,10 +8,10 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Mapping, Union
 
-from .directory import ANYONE, AUDIENCES, Line
+from .directory import ANYONE, AUDIENCES, HOLIDAY_UNKNOWN, Line
 from .loading import Config
 from .menu import CALLER, GATHER_WAIT, KEY_MAIN, KEY_PERSON, KEY_REPEAT, NEXT, SILENCE_CONNECT, Node
-from .schedule import current_period, next_opening
+from .schedule import current_period, is_holiday
 from .speech import Clock, Key, Moment, Phone, Text, Value, WeeklyHours, moment
 
 MAX_TRIES = 3  # unknown keys in a row before the call moves on by itself (never loop for ever)
@@ -21,6 +21,13 @@ MAX_TRIED = 10  # bound on the lines remembered in the URL
 # no-answer, failed, canceled), and anything unexpected (mis-cased, empty, new), tries on.
 TALKED = ("completed", "answered")
 CLOSED_NODE, UNREACHABLE_NODE, SHORT_TALK_NODE = "closed", "unreachable", "short_talk"
+# A caller who has not said who they are, while only lines for some callers are open: who can
+# reach whom now, with the key for them
+ONLY_SOME_NODE = "only_some"
+ONLY_SOME_PROMPT = "only_some.{audience}"  # per audience a key of the only_some node connects
+# Said about a line whenever it is closed and a caller it serves ends up without a talk
+# (116 111, its hours, its chat and e-mail advice for a young caller at night); optional per line
+ABOUT_PROMPT = "closed.about.{line}"
 YOUNG = "young_person"  # said they are under 18: spoken to with "du" from then on
 FREE_PROMPT = "service.free"  # said only when calling the service costs nothing
 
@@ -130,6 +137,32 @@ def dial_ended(config: Config, state: CallState, status: str, seconds: int | Non
     return replace(step, say=(reason, *step.say))
 
 
+# -- who may be dialled ---------------------------------------------------------------------
+
+def suitable_open(config: Config, now: dt.datetime, audience: str, lang: str) -> tuple[Line, ...]:
+    """The lines that may be dialled for this caller now: open, serving the caller (for a caller
+    who has not said who they are, only lines that serve everyone), those that speak the
+    caller's language (or may: multilingual) first, each group in best-fit order."""
+    lines = [line for line in config.index.open_lines(now, audience) if line.may_serve(audience)]
+    return tuple(sorted(lines, key=lambda line: not line.speaks(lang)))  # stable: best fit kept
+
+
+def open_for_someone(config: Config, now: dt.datetime) -> tuple[Line, ...]:
+    """Every line open now for some audience, in the directory's order."""
+    ids = {line.id for audience in AUDIENCES for line in config.index.open_lines(now, audience)}
+    return tuple(line for line in config.directory.lines if line.id in ids)
+
+
+def _end_node(config: Config, state: CallState, now: dt.datetime) -> str:
+    """Where a caller who is not put through hears what helps: a line for them is open (every
+    dial failed), only lines for other callers are open, or none is."""
+    if suitable_open(config, now, state.audience, state.lang):
+        return UNREACHABLE_NODE
+    if state.audience == ANYONE and open_for_someone(config, now):
+        return ONLY_SOME_NODE
+    return CLOSED_NODE
+
+
 # -- deciding -------------------------------------------------------------------------------
 
 def _step(state: CallState, say: tuple[Say, ...], then: Union[Gather, Dial, Hangup]) -> Step:
@@ -152,55 +185,67 @@ def _unknown_key(config: Config, state: CallState, key: str, now: dt.datetime, *
     return replace(step, then=replace(step.then, say=(notice, *step.then.say)))
 
 
-_ENDS = (CLOSED_NODE, UNREACHABLE_NODE, SHORT_TALK_NODE)  # what helps was just read out there
+# what helps was just read out there
+_ENDS = (CLOSED_NODE, UNREACHABLE_NODE, SHORT_TALK_NODE, ONLY_SOME_NODE)
 
 
 def _give_up(config: Config, state: CallState, now: dt.datetime, *, can_dial: bool) -> Step:
     """After silence or unknown keys: connect for the caller, or, where the numbers were just
     read out, a kind goodbye. Never another loop."""
     if state.node in _ENDS and _as_now(config, state, now).node == state.node:
+        if state.node == ONLY_SOME_NODE:  # still nobody for everyone: when, the numbers, goodbye
+            return _final(config, replace(state, node=CLOSED_NODE, tries=0, tried=()), now)
         return _farewell(state)
     # Elsewhere, or at the closed menu when a line has opened since: connect for the caller.
     return _connect(config, replace(state, tries=0), now, final=True, can_dial=can_dial)
 
 
 def _as_now(config: Config, state: CallState, now: dt.datetime) -> CallState:
-    """The closed, unreachable and short-talk menus describe the moment they were reached, and
-    a call can outlive it: a line opens while the caller listens, or the last one closes. Pick
-    the one that is true now."""
+    """The closed, unreachable, short-talk and only-some menus describe the moment they were
+    reached, and a call can outlive it: a line opens while the caller listens, or the last one
+    closes. Pick the one that is true now."""
     if state.node not in _ENDS:
         return state
-    open_now = bool(config.index.open_lines(now, state.audience))
+    node = _end_node(config, state, now)
     if state.node == SHORT_TALK_NODE:
-        return state if open_now else replace(state, node=CLOSED_NODE, tried=())
-    return replace(state, node=UNREACHABLE_NODE if open_now else CLOSED_NODE)
+        return state if node == UNREACHABLE_NODE else replace(state, node=node, tried=())
+    return replace(state, node=node)
 
 
 def _connect(config: Config, state: CallState, now: dt.datetime, *, final: bool = False,
              can_dial: bool = True) -> Step:
     """Dial the best open line for the caller that was not tried yet; otherwise say why not."""
-    open_lines = config.index.open_lines(now, state.audience)
+    open_lines = suitable_open(config, now, state.audience, state.lang)
     untried = [line for line in open_lines if line.id not in state.tried]
     if untried and can_dial:
         line = untried[0]
         tried = (*state.tried, line.id)[-MAX_TRIED:]
         say = Say("connect.next" if state.tried else "connect.now")
         return _step(state, (say,), Dial(line.id, line.phone, replace(state, tried=tried, tries=0)))
-    node = UNREACHABLE_NODE if open_lines else CLOSED_NODE
-    target = CallState(node, state.lang, state.audience)
-    if final:  # the caller has not answered: what helps, then goodbye
-        say = _show(config, config.menu.node(node), target, now)
-        if node == CLOSED_NODE:
-            say += _numbers_for_later(config, target)
-        farewell = _farewell(target)
-        return replace(farewell, say=(*say, *farewell.say))
+    target = CallState(_end_node(config, state, now), state.lang, state.audience)
+    # Only lines for some callers open: name them with their keys, even to a silent caller
+    # (who is told the rest at the next silence).
+    if final and target.node != ONLY_SOME_NODE:
+        return _final(config, target, now)
     return _menu_step(config, target, now)
+
+
+def _final(config: Config, target: CallState, now: dt.datetime) -> Step:
+    """The caller has not answered: what helps, then 110/112 and goodbye."""
+    say = _show(config, config.menu.node(target.node), target, now)
+    if target.node == CLOSED_NODE:
+        say += _numbers_for_later(config, target)
+    farewell = _farewell(target)
+    return replace(farewell, say=(*say, *farewell.say))
 
 
 def _menu_step(config: Config, state: CallState, now: dt.datetime, *, greet: bool = False) -> Step:
     state = _as_now(config, state, now)
     node = config.menu.node(state.node)
-    nothing_open = not config.index.open_lines(now, state.audience)
+    for_caller = suitable_open(config, now, state.audience, state.lang)
+    # A caller who has not said who they are may be anyone: the keys that say who is calling
+    # can still reach a line, so "nobody is there" only when no line at all is open.
+    nothing_open = not (open_for_someone(config, now) if state.audience == ANYONE else for_caller)
     say: list[Say] = []
     if greet:  # the line's name, then at once the offer of the other language (within 8 s)
         say.append(Say("greeting"))
@@ -217,7 +262,7 @@ def _menu_step(config: Config, state: CallState, now: dt.datetime, *, greet: boo
     if not greet:
         say.extend(_language_offer(config, node, state))
     if state.node != config.menu.start:
-        say.append(Say("keys.common_closed" if nothing_open else "keys.common"))
+        say.append(Say("keys.common" if for_caller else "keys.common_closed"))
     return _step(state, (), Gather(tuple(say), state, node.wait))
 
 
@@ -257,22 +302,68 @@ def _show(config: Config, node: Node, state: CallState, now: dt.datetime) -> tup
                      for key, lang in config.menu.language_keys(node.id) if lang != state.lang)
     if node.show == "closed":
         return _closed(config, state, now)
+    if node.show == "only_some":
+        return _only_some(config, node, state, now)
     if node.show in ("unreachable", "short_talk"):
-        lines = config.index.open_lines(now, state.audience)
-        return (Say(f"{node.show}.intro"),
-                *(Say("unreachable.line", _name_number(line, state.lang)) for line in lines))
+        lines = suitable_open(config, now, state.audience, state.lang)
+        say = [Say(f"{node.show}.intro")]
+        for line in lines:
+            say += (Say("unreachable.line", _name_number(line, state.lang)), *_language_note(line, state.lang))
+        return (*say, *_about_closed(config, state, now), *_holiday_note(config, lines, now))
     return ()
 
 
 def _numbers_for_later(config: Config, state: CallState) -> tuple[Say, ...]:
-    """Before the call ends with nobody open: every suitable line with number and hours."""
-    return (Say("closed.numbers"),
-            *(Say("closed.line", (*_name_number(line, state.lang), ("hours", WeeklyHours(line.weekly))))
-              for line in config.directory.ranked(state.audience)))
+    """Before the call ends with nobody open: every line for the caller with number and hours
+    (for a caller who has not said who they are, the lines for everyone first, then the rest,
+    whose names say whom they serve)."""
+    lines = config.directory.every_line() if state.audience == ANYONE else config.directory.ranked(state.audience)
+    say = [Say("closed.numbers")]
+    for line in lines:
+        say += (Say("closed.line", (*_name_number(line, state.lang), ("hours", WeeklyHours(line.weekly)))),
+                *_line_notes(line, state.lang))
+    return tuple(say)
 
 
 def _name_number(line: Line, lang: str) -> tuple[tuple[str, Value], ...]:
     return (("name", Text(line.name_in(lang))), ("number", Phone(line.spoken)))
+
+
+def _language_note(line: Line, lang: str) -> tuple[Say, ...]:
+    """Which language a line counsels in, said where it is not the caller's: "counselling in
+    your language may be possible there" (multilingual) or "counselling there is in German"."""
+    if lang in line.languages:
+        return ()
+    return (Say("line.language.maybe" if line.speaks(lang) else "line.language.other"),)
+
+
+def _line_notes(line: Line, lang: str) -> tuple[Say, ...]:
+    """After a line in a list of numbers: free and anonymous where the directory says so, and
+    its language where it is not the caller's."""
+    terms = ("line.free_anonymous",) if line.free_of_charge and line.anonymous else \
+        ("line.free",) if line.free_of_charge else ()
+    return (*(Say(key) for key in terms), *_language_note(line, lang))
+
+
+def _about_closed(config: Config, state: CallState, now: dt.datetime) -> tuple[Say, ...]:
+    """What the directory says about each line for the caller that is closed now (116 111, its
+    hours and its chat and e-mail advice for a young caller at night), where a prompt exists."""
+    texts = config.prompts[state.lang].texts
+    open_ids = {line.id for line in config.index.open_lines(now, state.audience)}
+    return tuple(Say(key, (*_name_number(line, state.lang), ("hours", WeeklyHours(line.weekly))))
+                 for line in config.directory.ranked(state.audience)
+                 if line.id not in open_ids and (key := ABOUT_PROMPT.format(line=line.id)) in texts)
+
+
+def _holiday_note(config: Config, lines: tuple[Line, ...], now: dt.datetime,
+                  *later: dt.datetime) -> tuple[Say, ...]:
+    """Once, where hours are read on a public holiday (today, or the day of an opening named)
+    and a line's holiday rule is unknown: hours can differ on holidays."""
+    zone = config.directory.timezone
+    days = {now.astimezone(zone).date(), *(at.astimezone(zone).date() for at in later)}
+    if any(line.public_holidays == HOLIDAY_UNKNOWN and is_holiday(line, day) for line in lines for day in days):
+        return (Say("hours.holidays"),)
+    return ()
 
 
 def _when(at: dt.datetime, now: dt.datetime, config: Config) -> Moment:
@@ -281,7 +372,7 @@ def _when(at: dt.datetime, now: dt.datetime, config: Config) -> Moment:
 
 
 def _hotlines(config: Config, lang: str, now: dt.datetime) -> tuple[Say, ...]:
-    open_ids = {line.id for line in config.index.open_lines(now, ANYONE)}
+    open_ids = {line.id for line in open_for_someone(config, now)}
     say = [Say("hotlines.open_now" if open_ids else "hotlines.none_open")]
     for line in config.directory.lines:
         if line.id in open_ids:
@@ -289,28 +380,57 @@ def _hotlines(config: Config, lang: str, now: dt.datetime) -> tuple[Say, ...]:
             closes = period.closes.astimezone(config.directory.timezone) if period else now
             say.append(Say("hotlines.line_open", (*_name_number(line, lang),
                                                   ("until", Clock(closes.hour, closes.minute)))))
+            say.extend(_line_notes(line, lang))
+    openings = []
     for line in config.directory.lines:
         if line.id not in open_ids:
-            opens = next_opening(line, now)
+            opens = config.index.next_opening(line, now)
             args = (*_name_number(line, lang), ("hours", WeeklyHours(line.weekly)))
             if opens is None:
                 say.append(Say("error.line", args))
             else:
+                openings.append(opens)
                 say.append(Say("hotlines.line_closed", (*args, ("when", _when(opens, now, config)))))
-    return tuple(say)
+            say.extend(_line_notes(line, lang))
+    return (*say, *_holiday_note(config, config.directory.lines, now, *openings))
+
+
+def _next_for(config: Config, audience: str, lang: str, now: dt.datetime) -> tuple[dt.datetime, Line] | None:
+    """The line for this caller that opens soonest (ties: the caller's language, then best fit)."""
+    ranked = config.directory.ranked(audience)
+    upcoming = [(opens, not line.speaks(lang), n, line) for n, line in enumerate(ranked)
+                if (opens := config.index.next_opening(line, now)) is not None]
+    if not upcoming:
+        return None
+    opens, _, _, line = min(upcoming, key=lambda item: item[:3])
+    return opens, line
+
+
+def _next_say(config: Config, key: str, audience: str, lang: str, now: dt.datetime) -> tuple[Say, ...]:
+    """"The next one opens <when>: <name>, <number>", or that nobody can say when."""
+    found = _next_for(config, audience, lang, now)
+    if found is None:
+        return (Say("closed.nothing_soon"),)
+    opens, line = found
+    return (Say(key, (*_name_number(line, lang), ("when", _when(opens, now, config)))),
+            *_language_note(line, lang), *_holiday_note(config, (line,), now, opens))
+
+
+def _only_some(config: Config, node: Node, state: CallState, now: dt.datetime) -> tuple[Say, ...]:
+    """Only lines for some callers are open: each with the key of the callers it serves, then
+    when a line for everyone opens."""
+    say: list[Say] = []
+    for line in open_for_someone(config, now):
+        audience = next((action.target for action in node.keys.values()
+                         if action.kind == "connect" and action.target in line.serves), None)
+        if audience is not None:
+            say.append(Say(ONLY_SOME_PROMPT.format(audience=audience), _name_number(line, state.lang)[:1]))
+    return (*say, *_next_say(config, "only_some.next_all", ANYONE, state.lang, now))
 
 
 def _closed(config: Config, state: CallState, now: dt.datetime) -> tuple[Say, ...]:
-    say = [Say("closed.none_open")]
-    ranked = config.directory.ranked(state.audience)
-    upcoming = [(opens, n, line) for n, line in enumerate(ranked)
-                if (opens := next_opening(line, now)) is not None]
-    if upcoming:
-        opens, _, line = min(upcoming, key=lambda item: (item[0], item[1]))
-        say.append(Say("closed.next", (*_name_number(line, state.lang),
-                                       ("when", _when(opens, now, config)))))
-    else:
-        say.append(Say("closed.nothing_soon"))
+    say = [Say("closed.none_open"), *_next_say(config, "closed.next", state.audience, state.lang, now)]
+    say += _about_closed(config, state, now)
     for resource in config.directory.resources:
         if resource.kind == "online" and (state.audience == ANYONE or state.audience in resource.serves):
             say.append(Say(f"closed.online.{resource.id}"))

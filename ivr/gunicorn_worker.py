@@ -93,11 +93,15 @@ def _content_length(req) -> int | None:  # type: ignore[no-untyped-def]
 
 # -- the log ---------------------------------------------------------------------------------
 
-# A query string (after a path or URL), form-encoded pairs, and numbers as Twilio writes them
-# (+49..., or %2B49... inside a URL). For GET webhooks Twilio puts From and Caller in the query.
+# A query string (after a path or URL), form-encoded pairs, and phone numbers: as Twilio writes
+# them (+49..., or %2B49... inside a URL; for GET webhooks Twilio puts From and Caller in the
+# query) and as people type them (0049 151 2345678, 0151/2345678, 030-1234567): 6 to 15 digits
+# after a plus, 7 to 16 from a leading 0, single spaces, dashes or slashes between them. A 0
+# right after a letter, digit, dot, colon, slash or dash starts no number: times, dates, network
+# addresses and durations stay.
 _QUERY = re.compile(r"(?<=[\w/])\?(?=[^\s'\"]*=)[^\s'\"]*")
 _PAIRS = re.compile(r"\b\w+=[^\s&'\"]*(?:&\w+=[^\s&'\"]*)+")
-_NUMBER = re.compile(r"(?:\+|%2[bB])\d{6,15}")
+_NUMBER = re.compile(r"(?:\+|%2[bB]|(?<![\w.:/-])0)\d(?:[ /-]?\d){5,14}")
 
 
 def scrub(text: str) -> str:

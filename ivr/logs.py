@@ -35,11 +35,19 @@ def formatter(log_format: str) -> logging.Formatter:
     return json_formatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
 
 
+# Libraries whose INFO lines say nothing an operator needs at every start (alembic: "Context
+# impl SQLiteImpl.", "setup plugin ..."): their warnings still come through, and the store logs
+# its own line when a start migrates the database.
+QUIET_LOGGERS = ("alembic",)
+
+
 def configure(log_format: str) -> None:
     """The master's logging before gunicorn starts (the config check, start-up warnings)."""
     handler = logging.StreamHandler()
     handler.setFormatter(formatter(log_format))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def gunicorn_logconfig(log_format: str) -> dict[str, Any] | None:

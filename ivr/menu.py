@@ -13,7 +13,7 @@ CHOICE_KEYS = ("1", "2", "3", "4", "5")  # the current menu's choices
 LANGUAGE_KEYS = ("6", "7", "8", "9")  # free for the language switch, far from the choices
 
 ACTION_KINDS = ("goto", "connect", "language")
-SHOW_KINDS = ("hotlines", "closed", "unreachable", "short_talk", "languages")
+SHOW_KINDS = ("hotlines", "closed", "unreachable", "short_talk", "only_some", "languages")
 NEXT_LANGUAGE = "next"  # {language: next}: German <-> English; from any other language, German
 GATHER_WAIT = 5  # seconds of silence after a menu before it counts as unanswered (Twilio's default)
 # connect targets besides the audiences (never a question before a person, rule 4):
@@ -38,7 +38,7 @@ class Node:
     id: str
     say: tuple[str, ...]  # prompt keys, read in order, inside the Gather
     keys: Mapping[str, Action]
-    show: str | None = None  # dynamic block read before `say`: hotlines | closed | unreachable
+    show: str | None = None  # dynamic block read before `say`: one of SHOW_KINDS
     offer_language: str | None = None  # key that switches language; offered in the other language
     # said instead of `say` while no line is open for the caller: never promise a connection
     # that cannot happen ("press 1 to be connected" at night)

@@ -34,7 +34,9 @@ OTHER = "other"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0)
 RELOAD_RESULTS = ("ok", "failed")
 EXPOSITION_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # Prometheus' text format
-FALLBACK_REASONS = ("fallback_url", "error")  # Twilio's Fallback URL was called; a webhook failed
+# Twilio called the Fallback URL (signed: a primary handler failed); a webhook failed; /fallback
+# fetched without Twilio's signature (anyone may read the public numbers: no alarm).
+FALLBACK_REASONS = ("fallback_url", "error", "unsigned")
 REFUSAL_REASONS = ("signature", "shared_key")  # a missing or wrong signature; an unusable SharedKey
 
 
@@ -65,8 +67,8 @@ class Metrics:
         self.latency = Histogram("ivr_request_duration_seconds", "Time to answer a webhook, in seconds",
                                  ["webhook"], buckets=LATENCY_BUCKETS, registry=own)
         self.fallbacks = Counter("ivr_fallback_answers", "Answers with the static fallback TwiML, by "
-                                 "reason: Twilio's Fallback URL, or an error in a webhook", ["reason"],
-                                 registry=own)
+                                 "reason: Twilio's Fallback URL (signed), an error in a webhook, or an "
+                                 "unsigned /fallback", ["reason"], registry=own)
         self.refusals = Counter("ivr_signature_refusals", "Requests refused with 403 for their "
                                 "signature, by reason", ["reason"], registry=own)
         self.reloads = _reload_counter(own)

@@ -38,6 +38,12 @@ FLOW_PROMPTS: Mapping[str, frozenset[str]] = {
     "closed.none_open": frozenset(),
     "closed.next": frozenset({"when", "name", "number"}),
     "closed.nothing_soon": frozenset(),
+    "only_some.next_all": frozenset({"when", "name", "number"}),  # when a line for everyone opens
+    "line.language.maybe": frozenset(),  # after a multilingual line: your language may be possible
+    "line.language.other": frozenset(),  # after a line that does not list the caller's language
+    "line.free_anonymous": frozenset(),  # after a line the directory calls free and anonymous
+    "line.free": frozenset(),  # after a line that is free (anonymity not stated)
+    "hours.holidays": frozenset(),  # once, on a holiday, where a line's holiday rule is unknown
     "closed.numbers": frozenset(),
     "closed.line": frozenset({"name", "number", "hours"}),
     "unreachable.intro": frozenset(),
@@ -46,8 +52,13 @@ FLOW_PROMPTS: Mapping[str, frozenset[str]] = {
     "goodbye": frozenset(),
     "error.apology": frozenset(),
     "error.line": frozenset({"name", "number", "hours"}),
+    "error.goodbye": frozenset(),  # the fallback's goodbye: to anyone, a child too
 }
+# Optional, per line: said about a closed line to the callers it serves (116 111 at night)
+ABOUT_PLACEHOLDERS = frozenset({"name", "number", "hours"})
 ONLINE_PROMPT = "closed.online.{resource}"  # one per online resource, said when nothing is open
+ABOUT_PREFIX = "closed.about."  # + a line's id
+ONLY_SOME_PREFIX = "only_some."  # + each audience the only_some node's keys connect
 
 
 @dataclass(frozen=True)

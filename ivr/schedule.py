@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from .directory import ANYONE, MINUTES_PER_DAY, Directory, Interval, Line
+from .directory import ANYONE, HOLIDAY_OPEN, MINUTES_PER_DAY, Directory, Interval, Line
 
 SEARCH_DAYS = 800  # how far next_opening looks: beyond a year of closures and holidays
 UTC = dt.timezone.utc
@@ -216,8 +216,13 @@ class OpenIndex:
             for extra in line.extra_openings:
                 self._extras.setdefault((zone, extra.day), []).append((line, extra.interval))
 
+    def next_opening(self, line: Line, at: dt.datetime) -> dt.datetime | None:
+        """When `line` opens next (see `next_opening`); an index of live closures says otherwise."""
+        return next_opening(line, at)
+
     def open_lines(self, at: dt.datetime, audience: str = ANYONE) -> tuple[Line, ...]:
-        """Lines open at `at` that serve `audience` (any line for "anyone"), best fit first."""
+        """Lines open at `at` listed for `audience` in best_fit (for "anyone": the lines that
+        serve every audience), best fit first."""
         per_zone: list[tuple[Line, ...]] = []
         for zone_key, zone in self._zone_objects:
             local = _local(at, zone)
@@ -299,7 +304,7 @@ class _WeekTable:
 def _regular_week(line: Line) -> list[tuple[int, int]]:
     """The line's open minutes of a week without exceptions, as (start, end) minute-of-week
     ranges; tails past Sunday midnight land on Monday morning."""
-    regular = replace(line, closed_on_public_holidays=False, closures=(), extra_openings=())
+    regular = replace(line, public_holidays=HOLIDAY_OPEN, closures=(), extra_openings=())
     week = []
     for weekday in range(7):
         base = weekday * MINUTES_PER_DAY

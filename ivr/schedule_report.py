@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import holidays
 
-from .directory import AUDIENCES, MINUTES_PER_DAY, Directory, Interval, Line
+from .directory import AUDIENCES, HOLIDAY_OPEN, HOLIDAY_UNKNOWN, MINUTES_PER_DAY, Directory, Interval, Line
 from .schedule import (
     SEARCH_DAYS,
     NaiveInstantError,
@@ -25,6 +25,8 @@ from .schedule import (
     next_opening,
     periods,
 )
+
+from .live_closed import next_opening_after
 
 if TYPE_CHECKING:  # live closures come from the store; here they are plain data
     from .store.closures import LiveClosure
@@ -55,9 +57,11 @@ LABELS = {
         "upcoming": "Holidays, closures and extra openings, {first} to {last}:",
         "nothing_upcoming": "none",
         "closed_by": "closed: {ids}", "extra": "extra hours {hours}: {ids}",
+        "holiday_unknown": "holiday, hours may differ (rule unknown, dialled as usual): {ids}",
         "closed_live": "closed live (below)",
         "live": "Closed now by an operator (ivr close), skipped by every call:",
         "live_row": "{id}: by {by}, {until}", "until": "until {time}", "reopened": "until reopened",
+        "on_reopening": "when reopened by hand",
     },
     "de": {
         "title": "Stand: {at}",
@@ -74,9 +78,11 @@ LABELS = {
         "upcoming": "Feiertage, Schließtage und Sonderöffnungen, {first} bis {last}:",
         "nothing_upcoming": "keine",
         "closed_by": "geschlossen: {ids}", "extra": "zusätzlich offen {hours}: {ids}",
+        "holiday_unknown": "Feiertag, Zeiten können abweichen (Regel unbekannt, wird wie sonst verbunden): {ids}",
         "closed_live": "von Hand geschlossen (unten)",
         "live": "Jetzt von Hand geschlossen (ivr close), kein Anruf wird dorthin verbunden:",
         "live_row": "{id}: von {by}, {until}", "until": "bis {time}", "reopened": "bis zur Wiedereröffnung",
+        "on_reopening": "wenn von Hand wieder geöffnet",
     },
 }
 _HOLIDAY_LANGUAGE = {"en": "en_US", "de": "de"}  # the holidays package's names for them
@@ -106,13 +112,22 @@ def schedule_json(directory: Directory, at: dt.datetime,
                 "serves": [audience for audience in AUDIENCES if audience in line.serves],
                 "closes_at": _iso(closes, zone),
             })
-    upcoming = [{"id": line.id, "phone": line.phone, "opens_at": _iso(next_opening(line, at), zone)}
+    upcoming = [{"id": line.id, "phone": line.phone, "opens_at": _iso(_next(line, at, live), zone)}
                 for line in directory.lines]
     out: dict[str, Any] = {"at": _iso(at, zone), "open": opened, "next": upcoming}
     if live is not None:
         out["closed_live"] = [{"id": c.line_id, "until": _iso(c.until, zone), "reason": c.reason,
                                "by": c.closed_by} for c in live]
     return out
+
+
+def _next(line: Line, at: dt.datetime, live: Sequence[LiveClosure] | None) -> dt.datetime | None:
+    """When the line opens next; a line closed by hand not before its closure ends (never while
+    it is closed until reopened)."""
+    for closure in live or ():
+        if closure.line_id == line.id:
+            return next_opening_after(line, at, closure.until)
+    return next_opening(line, at)
 
 
 def _iso(instant: dt.datetime | None, zone: dt.tzinfo) -> str | None:
@@ -155,7 +170,7 @@ def schedule_table(directory: Directory, at: dt.datetime, lang: str = "en",
     offset = local.strftime("%z")
     out = [words["title"].format(at=f"{_date(local.date(), lang, year=True)} {local:%H:%M} "
                                      f"({zone.key}, UTC{offset[:3]}:{offset[3:]})"), ""]
-    out += _now_table(directory, at, lang, frozenset(c.line_id for c in live))
+    out += _now_table(directory, at, lang, live)
     out.append("")
     if live:
         out += _live(live, zone, lang, local.date())
@@ -167,8 +182,9 @@ def schedule_table(directory: Directory, at: dt.datetime, lang: str = "en",
 
 
 def _now_table(directory: Directory, at: dt.datetime, lang: str,
-               closed_live: frozenset[str] = frozenset()) -> list[str]:
+               live: Sequence[LiveClosure] = ()) -> list[str]:
     words, zone = LABELS[lang], directory.timezone
+    closed_live = {closure.line_id for closure in live}
     local_day = at.astimezone(zone).date()
     rows = [(words["line"], words["number"], words["now"], words["next"])]
     open_count = 0
@@ -182,10 +198,11 @@ def _now_table(directory: Directory, at: dt.datetime, lang: str,
             now = words["open_until"].format(time=_when(closes, zone, lang, local_day)) if closes else words["open"]
         else:
             now = words["closed"]
-        opens = next_opening(line, at)
+        opens = _next(line, at, live)
         if opens is not None:
             openings.setdefault(opens.astimezone(dt.timezone.utc), []).append(line.id)
-        shown = _when(opens, zone, lang) if opens else words["never"].format(days=SEARCH_DAYS)
+        shown = (_when(opens, zone, lang) if opens else words["on_reopening"] if line.id in closed_live
+                 else words["never"].format(days=SEARCH_DAYS))
         rows.append((line.id, line.spoken, now, shown))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3]
@@ -229,7 +246,7 @@ def _date(day: dt.date, lang: str, year: bool = False) -> str:
 
 def _regular(line: Line) -> Line:
     """The line's weekly hours alone: no holidays, closures or extra openings."""
-    return replace(line, closed_on_public_holidays=False, closures=(), extra_openings=())
+    return replace(line, public_holidays=HOLIDAY_OPEN, closures=(), extra_openings=())
 
 
 def _minutes_on(line: Line, day: dt.date, zone: dt.tzinfo) -> list[tuple[int, int]]:
@@ -338,12 +355,16 @@ def _upcoming(directory: Directory, today: dt.date, lang: str) -> list[str]:
         for line in directory.lines:
             if closed_all_day(line, day) and day_ranges(_regular(line), day):
                 events.setdefault(("closed_by", _why_closed(line, day, lang)), []).append(line.id)
+            elif (line.public_holidays == HOLIDAY_UNKNOWN and is_holiday(line, day)
+                  and day_ranges(_regular(line), day)):
+                name = str(_holiday_names(line.holiday_country, line.holiday_subdivision, lang).get(day))
+                events.setdefault(("holiday_unknown", name), []).append(line.id)
             for extra in line.extra_openings:
                 if extra.day == day:
                     events.setdefault((f"extra {extra.interval.label()}", extra.reason), []).append(line.id)
         for (what, why), ids in events.items():
-            if what == "closed_by":
-                text = words["closed_by"].format(ids=", ".join(ids))
+            if what in ("closed_by", "holiday_unknown"):
+                text = words[what].format(ids=", ".join(ids))
             else:
                 text = words["extra"].format(hours=what.split(" ", 1)[1], ids=", ".join(ids))
             out.append(f"  {_date(day, lang):<11} {text}" + (f" ({why})" if why else ""))

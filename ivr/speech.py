@@ -74,10 +74,14 @@ WORD_KEYS = (
     "time_minutes", "hours_range", "days_range", "list_and", "key_star", "key_hash",
     "web_dot", "web_hyphen", "web_hyphens", "key_named",
 )
+# Words a language may give: how the two letters at the end of a web address are said, with
+# {code} ("de") or {letters} ("D E": spelled, for English ears, where "de" is no word). Without
+# it, as written.
+OPTIONAL_WORD_KEYS: Mapping[str, frozenset[str]] = {"web_country_code": frozenset({"code", "letters"})}
 # Words a prompts file may leave out. Weekday and month names then come from CLDR (Babel, by
 # `locale`); `weekdays_on` is a weekday as said after "on" where a language inflects it or its
 # preposition (Russian "во вторник", Polish "we wtorek"), which CLDR does not cover.
-OPTIONAL_WORD_KEYS = ("locale", "weekdays_on", "am_pm")
+CLDR_WORD_KEYS = ("locale", "weekdays_on", "am_pm")
 # What each word template is given to fill: a clock time, a moment, a range.
 CLOCK_FIELDS = ("hour", "hour12", "minute", "ampm", "period", "short")
 
@@ -141,11 +145,14 @@ def web_text(address: str, words: Mapping[str, object]) -> str:
     if host.lower().startswith("www."):
         host = host[4:]
     spoken = []
-    for label in host.split("."):
+    labels = host.split(".")
+    for n, label in enumerate(labels):
         parts = label.split("-")
         if len(parts) > 1:
             hyphens = words["web_hyphen"] if len(parts) == 2 else words["web_hyphens"]
             spoken.append(f"{' '.join(parts)}, {hyphens},")
+        elif n == len(labels) - 1 and n and len(label) == 2 and label.isalpha() and "web_country_code" in words:
+            spoken.append(str(words["web_country_code"]).format(code=label, letters=" ".join(label.upper())))
         else:
             spoken.append(label)
     return f" {words['web_dot']} ".join(spoken)

@@ -110,10 +110,11 @@ TALK_SECONDS = 240  # "completed" alone: a talk of four minutes
 
 def _dial_result(answer: str) -> tuple[str, int]:
     """"busy" -> (busy, 0); "completed" -> a four-minute talk; "completed:12" -> a talk of
-    12 seconds (maybe a voicemail); anything else ("BUSY", "weird", "") is sent as typed, to
-    see what the service makes of a status it does not know; empty means "completed"."""
+    12 seconds (maybe a voicemail); anything else ("BUSY", "weird") is sent as typed, to
+    see what the service makes of a status it does not know. Empty (Enter) means "completed",
+    and so does "-", which stands for Enter in a script (`--keys 3,-`), as it does at a menu."""
     status, _, seconds = answer.partition(":")
-    status = status or "completed"
+    status = "completed" if status in ("", "-") else status
     if seconds.isdigit():
         return status, int(seconds)
     return status, TALK_SECONDS if status == "completed" else 0

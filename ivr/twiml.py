@@ -13,7 +13,6 @@ from twilio.twiml.voice_response import Gather as GatherVerb
 from twilio.twiml.voice_response import Say as SayVerb
 from twilio.twiml.voice_response import VoiceResponse
 
-from .directory import ANYONE
 from .flow import CallState, Dial, Gather, Hangup, Say, Step, state_params
 from .loading import Config
 from .prompts import web_placeholder
@@ -116,10 +115,11 @@ class Renderer:
         return self._fallback
 
     def fallback_says(self, lang: str) -> Iterable[Say]:
-        """Emergency first (rule 6), then the apology and every line to call directly."""
+        """Emergency first (rule 6), then the apology and every line to call directly (their
+        names say whom they serve), and a goodbye that fits everyone, a child too."""
         yield Say("emergency")
         yield Say("error.apology")
-        for line in self.config.directory.ranked(ANYONE):
+        for line in self.config.directory.every_line():
             yield Say("error.line", (("name", Text(line.name_in(lang))), ("number", Phone(line.spoken)),
                                      ("hours", WeeklyHours(line.weekly))))
-        yield Say("goodbye")
+        yield Say("error.goodbye")

@@ -131,13 +131,36 @@ def dialed() -> Response:
 
 @bp.route("/fallback", methods=["POST", "GET"])
 def fallback() -> Response:
-    return Response(fallback_twiml(current_app.extensions), 200, content_type=XML)
+    extensions = current_app.extensions
+    try:
+        fields = list(request.form.items(multi=True)) if request.method == "POST" else []
+    except HTTPException:  # a body too large or unreadable: answered all the same, not Twilio's
+        reason = "unsigned"
+    else:
+        reason = fallback_reason(extensions, request.headers.get, fields,
+                                 lambda: requested_url(request, extensions["ivr.public_url"]))
+    return Response(fallback_twiml(extensions, reason), 200, content_type=XML)
 
 
-def fallback_twiml(extensions: Mapping[str, Any]) -> str:
-    """The static answer of Twilio's Fallback URL (counted as such)."""
-    ops.count_fallback("fallback_url", extensions)
+def fallback_twiml(extensions: Mapping[str, Any], reason: str) -> str:
+    """The static answer of Twilio's Fallback URL, counted by `reason` (see fallback_reason)."""
+    ops.count_fallback(reason, extensions)
     return extensions["ivr.service"].renderer.fallback()
+
+
+# What a person who opens the server's address in a browser sees: what this is, and where the
+# operators' console is (a relative link: right under a path prefix too). Static and public.
+HOME_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Helpline phone menu</title></head>
+<body><h1>Helpline phone menu</h1>
+<p>This server answers the helpline's calls for Twilio (its webhooks start at <code>POST /voice</code>).</p>
+<p>Operators: <a href="console/">the console</a>.</p></body></html>
+"""
+
+
+@bp.route("/", methods=["GET"])
+def home() -> Response:
+    return Response(HOME_PAGE, 200, content_type="text/html; charset=utf-8")
 
 
 @bp.route("/health", methods=["GET"])
@@ -188,11 +211,11 @@ def _below(raw: str, mount: str) -> str:
     return raw
 
 
-# Answered without a signature: the fallback is static public information (numbers and hours),
-# and a wrong IVR_PUBLIC_URL or a proxy that rewrites URLs must not silence it along with the
-# webhook; the operations endpoints (ivr/ops.py) are for monitoring, not for Twilio.
+# Answered without a signature: the home page and the fallback are static public information
+# (the fallback: numbers and hours), and a wrong IVR_PUBLIC_URL or a proxy that rewrites URLs
+# must not silence the fallback along with the webhook; the operations endpoints (ivr/ops.py) are for monitoring, not for Twilio.
 # None: no route matched (404/405 follow).
-UNSIGNED_ENDPOINTS = frozenset({"ivr.health", "ivr.fallback", "ops.ready", "ops.metrics", None})
+UNSIGNED_ENDPOINTS = frozenset({"ivr.home", "ivr.health", "ivr.fallback", "ops.ready", "ops.metrics", None})
 
 
 def _check_signature() -> Response | None:
@@ -212,6 +235,18 @@ def signature_refusal(extensions: Mapping[str, Any], path: str, header: Callable
                       fields: Iterable[tuple[str, str]], url: Callable[[], str]) -> Response | None:
     """None when the request is signed by Twilio (auth token or SharedKey), else the 403,
     logged and counted. Shared by the Flask hook and ivr/fast_webhooks.py."""
+    problem = _signature_problem(extensions, header, fields, url)
+    if problem is None:
+        return None
+    reason, why = problem
+    log.warning("refused a request to %s%s", path, why)
+    ops.count_refusal(reason, extensions)
+    return _forbidden()
+
+
+def _signature_problem(extensions: Mapping[str, Any], header: Callable[[str], str | None],
+                       fields: Iterable[tuple[str, str]], url: Callable[[], str]) -> tuple[str, str] | None:
+    """None when Twilio signed the request, else (the refusal's metric reason, the log's words)."""
     token: bytes | None = extensions["ivr.token"]
     shared_key: bytes | None = extensions["ivr.shared_key"]
     settings_header = header("X-Twilio-Webhooks-Signature-Settings")
@@ -219,18 +254,23 @@ def signature_refusal(extensions: Mapping[str, Any], path: str, header: Callable
     if settings_header:  # signed by a Webhook Rule's SharedKey, not the auth token
         key, algorithm = shared_key, signature.algorithm_named(settings_header)
         if key is None or algorithm is None:
-            log.warning("refused a request to %s signed by a Twilio SharedKey (%s): %s", path,
-                        "unknown algorithm" if algorithm is None else "no secret",
-                        "TWILIO_WEBHOOK_SHARED_KEY is not set" if key is None else "expected "
-                        "HMAC_SHA1 or HMAC_SHA256")
-            ops.count_refusal("shared_key", extensions)
-            return _forbidden()
+            return "shared_key", (" signed by a Twilio SharedKey ({}): {}".format(
+                "unknown algorithm" if algorithm is None else "no secret",
+                "TWILIO_WEBHOOK_SHARED_KEY is not set" if key is None else "expected HMAC_SHA1 or HMAC_SHA256"))
     if key is not None and signature.is_valid(key, url(), fields, header("X-Twilio-Signature") or "",
                                               algorithm):
         return None
-    log.warning("refused a request to %s: missing or wrong X-Twilio-Signature", path)
-    ops.count_refusal("signature", extensions)
-    return _forbidden()
+    return "signature", ": missing or wrong X-Twilio-Signature"
+
+
+def fallback_reason(extensions: Mapping[str, Any], header: Callable[[str], str | None],
+                    fields: Iterable[tuple[str, str]], url: Callable[[], str]) -> str:
+    """How a /fallback answer is counted: "fallback_url" when Twilio signed it (a webhook of a
+    call failed on Twilio's side), else "unsigned" (anyone may fetch the public numbers; that is
+    no sign of a failing primary handler). Without a secret (--dev) every request counts as Twilio's."""
+    if extensions["ivr.token"] is None and extensions["ivr.shared_key"] is None:
+        return "fallback_url"
+    return "fallback_url" if _signature_problem(extensions, header, fields, url) is None else "unsigned"
 
 
 def _forbidden() -> Response:

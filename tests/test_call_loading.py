@@ -13,6 +13,10 @@ from ivr.errors import ConfigInvalid
 from ivr.loading import load_config
 
 MENU, DE, EN = "data/menu.yaml", "prompts/de.yaml", "prompts/en.yaml"
+# the main menu's own lines (the only_some node has the same keys and silence)
+MAIN_KEYS = '      "3": {connect: adult}\n      "4": {goto: guidance}\n      "5": {goto: hotlines}\n      "7": {language: en}'
+MAIN_SILENCE = ('    languages_after_closed: 1  # at night after "Gerade ist keine Beratungsstelle ... erreichbar."\n'
+                '    silence: connect')
 
 
 def line_of(file: str, text: str) -> int:
@@ -51,8 +55,9 @@ def test_the_bundled_config_loads(tmp_path: Path) -> None:
     assert config.menu.start == "main" and set(config.prompts) == {"de", "en", "tr", "ar", "ru", "uk", "pl"}
 
 
-NODES = ("main, languages, hotlines, closed, unreachable, short_talk, guidance, guide_what, guide_act, guide_act_remove, "
-         "guide_act_block, guide_act_protect, guide_blackmail, guide_support, guide_support_danger, guide_young, "
+NODES = ("main, languages, hotlines, closed, unreachable, only_some, short_talk, guidance, guide_what, guide_act, "
+         "guide_act_remove, guide_act_block, guide_act_protect, guide_blackmail, guide_blackmail_help, guide_support, "
+         "guide_support_danger, guide_young, "
          "guide_young_help")
 LANGUAGE_KEY = '"9": {language: next}'
 GUIDE_ACT = "  guide_act:\n    say: [guide.act.counselling, guide.next_part]\n    keys:\n"
@@ -92,13 +97,13 @@ def web_placeholders() -> list[str]:
      [f"{MENU}: nodes.guide_act.keys.0: key '0' means the same everywhere (0 person, * main menu, "
       f"# repeat); expected only 1-5 here (line {line_of(MENU, 'say: [guide.act.counselling,') + 2})"]),
     # an audience that does not exist
-    ((MENU, '"3": {connect: adult}', '"3": {connect: adults}'),
+    ((MENU, MAIN_KEYS, MAIN_KEYS.replace("{connect: adult}", "{connect: adults}")),
      [f"{MENU}: nodes.main.keys.3: connect 'adults' is not an audience; expected one of young_person, "
-      f"parent, adult, supporter, anyone, caller, next (line {line_of(MENU, '{connect: adult}')})"]),
+      f"parent, adult, supporter, anyone, caller, next (line {line_of(MENU, MAIN_KEYS.splitlines()[-1]) - 3})"]),
     # what silence does at a node: only the two things the flow knows
-    ((MENU, "    silence: connect\n", "    silence: sometimes\n"),
+    ((MENU, MAIN_SILENCE, MAIN_SILENCE.replace("connect", "sometimes")),
      [f"{MENU}: nodes.main.silence: 'sometimes' is not what silence can do; expected repeat or connect "
-      f"(line {line_of(MENU, '    silence: connect')})"]),
+      f"(line {line_of(MENU, MAIN_SILENCE.splitlines()[0]) + 1})"]),
     # the keys 6-9 only switch language (1-5 are a menu's choices); the offer then has no key
     ((MENU, LANGUAGE_KEY, '"9": {goto: guidance}'),
      [f"{MENU}: nodes.main.keys.9: key '9' may only switch language or open the language menu; expected 1-5 for other choices "
@@ -200,6 +205,13 @@ def test_unknown_keys_in_a_prompts_file_are_named_with_the_likely_meant_one(tmp_
     messages = [f"{e.path}: {e.message}" for e in doc.errors]
     assert "yong: unknown key 'yong' (did you mean 'young'?); expected one of prompts, reviewed, voice, words, young" in messages
     assert any(m.startswith("words.web_dott: unknown key 'web_dott' (did you mean 'web_dot'?)") for m in messages)
+
+
+def test_the_country_code_of_a_web_address_may_only_use_code_or_letters(problems) -> None:
+    line = '  web_country_code: "{letters}"'
+    assert problems((EN, line, '  web_country_code: "{land}"')) == [
+        f"{EN}: words.web_country_code: '{{land}}' uses {{land}}; expected only {{code}}, {{letters}} "
+        f"(line {line_of(EN, line.strip())})"]
 
 
 # -- the five other languages: voices, review state, the language menu --------------------------

@@ -35,9 +35,9 @@ def dialling(line_id: str) -> str:
 
 # -- ivr call ----------------------------------------------------------------------------------
 
-def said(lang: str, key: str, /, **values: str) -> str:
+def said(lang: str, key: str, /, young: bool = False, **values: str) -> str:
     """A sentence as the terminal call prints it: its voice's language, then the words."""
-    return f"[{VOICE[lang][0]}] {prompt(lang, key, **values)}"
+    return f"[{VOICE[lang][0]}] {prompt(lang, key, young=young, **values)}"
 
 
 def number_line(line_id: str) -> str:
@@ -82,7 +82,7 @@ def test_call_with_a_short_completed_dial_offers_the_next_line() -> None:
         dialling("abuse-helpline"),
         "(the dial ended: completed after 12 s)",
         said("de", "short_talk.intro"),
-        *(number_line(i) for i in ("abuse-helpline", "hateaid", "parents-line", "kids-line")),
+        *(number_line(i) for i in ("abuse-helpline", "hateaid")),  # the lines for everyone
         said("de", "short_talk.keys"),
         said("de", "keys.common"),
         "(key 1)",
@@ -99,7 +99,10 @@ def test_call_with_a_short_completed_dial_offers_the_next_line() -> None:
     ("2026-11-24T15:30", "2,no-answer", ["parents-line", "abuse-helpline"]),
     ("2026-11-24T14:30Z", "3", ["hateaid"]),  # the same instant in UTC
     ("2026-11-24T15:30", "-", ["abuse-helpline"]),  # silence at the main menu: a person at once
-    ("2026-11-28T15:00", "0,failed", ["kids-line"]),  # the only open line; then its number is read
+    # the only open line serves young callers: 0 names it with their key, 1 there reaches it
+    ("2026-11-28T15:00", "0", []),
+    ("2026-11-28T15:00", "0,1,failed", ["kids-line"]),
+    ("2026-11-28T15:00", "-,-", []),  # a silent caller: never the children's line
     ("2026-11-28T15:00", "3", []),  # an adult on Saturday: nothing open for them
     ("2026-03-30T09:30", "3", ["abuse-helpline"]),  # summer time: HateAid opens at 10
     ("2026-11-28T22:00", "0,-,-", []),
@@ -122,10 +125,12 @@ def test_call_when_nothing_is_open_says_when_and_says_goodbye(keys: str) -> None
 
 
 def test_call_after_a_failed_dial_reads_the_number() -> None:
-    result = ivr("call", "--at", "2026-11-28T15:00", "--keys", "0,failed")
-    assert result.stdout.splitlines()[-5:-2] == [
+    result = ivr("call", "--at", "2026-11-28T15:00", "--keys", "1,failed")
+    lines = result.stdout.splitlines()
+    start = lines.index(said("de", "connect.failed"))
+    assert lines[start:start + 3] == [
         said("de", "connect.failed"),
-        said("de", "unreachable.intro"),
+        said("de", "unreachable.intro", young=True),
         number_line("kids-line"),
     ]
 
@@ -157,7 +162,7 @@ def test_call_refuses_a_time_it_cannot_read() -> None:
 def test_check_passes_with_a_one_line_summary() -> None:
     result = ivr("check")
     assert result.exit_code == 0
-    assert result.stdout == (f"OK: 4 lines, 8 resources, 17 menu nodes, languages de, en, tr, ar, ru, uk, pl "
+    assert result.stdout == (f"OK: 4 lines, 8 resources, 19 menu nodes, languages de, en, tr, ar, ru, uk, pl "
                              f"({bundled_dir('data')}, {bundled_dir('prompts')})\n"
                              "not yet reviewed: tr, ar, ru, uk, pl (reviewed: false in their prompts files; "
                              "to be checked by a native-speaking counsellor)\n")
@@ -179,7 +184,8 @@ def test_call_in_each_other_language_opens_the_language_menu_and_dials_in_it(lan
     after = after[after.index(f"(key {'12345'['tr ar ru uk pl'.split().index(lang)]})") + 1:]
     assert after[0] == f"[{VOICE[lang][0]}] {greeting}" == said(lang, "greeting")
     assert after[1:3] == ["[de-DE] Deutsch 9", "[en-GB] English 7"]  # German and English offered first
-    assert dialled(result.stdout) == [dialling("parents-line"), dialling("abuse-helpline")]
+    # the line that may counsel in the caller's language first (multilingual), then the parents' line
+    assert dialled(result.stdout) == [dialling("abuse-helpline"), dialling("parents-line")]
     assert said(lang, "connect.busy") in lines and said(lang, "connect.next") in lines
 
 

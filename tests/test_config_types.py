@@ -51,6 +51,8 @@ OPTIONAL = [
     (HOTLINES, ("lines", 0, "extra_openings"),
      [{"date": dt.date(2026, 12, 27), "hours": "10:00-12:00", "reason": "extra day"}]),
     (HOTLINES, ("lines", 0, "hours", "sun"), ["10:00-11:00", "12:00-13:00"]),  # a list of intervals
+    (HOTLINES, ("lines", 0, "closures"),  # the seed's lines have none
+     [{"from": dt.date(2026, 12, 24), "to": dt.date(2026, 12, 24), "reason": "team day", "source": "website"}]),
 ]
 
 
@@ -134,7 +136,8 @@ ALSO_VALID: dict[str, set[str]] = {
     "public_holidays": {"nothing"},  # Germany's
     "resources": {"nothing"},
     "lines#.hours.*": {"list"},  # several intervals a day
-    "lines#.closed_on_public_holidays": {"nothing"},
+    "lines#.public_holidays": {"nothing"},  # the source is silent: unknown
+    "lines#.closures#.source": {"nothing"},
     "lines#.free_of_charge": {"yes/no", "nothing"},  # nothing: the source does not say
     "lines#.anonymous": {"yes/no", "nothing"},
     "lines#.holiday_subdivision": {"nothing"},
@@ -146,6 +149,7 @@ ALSO_VALID: dict[str, set[str]] = {
     "resources#.web": {"nothing"},
     "resources#.phone": {"nothing"},
     "nodes.*.show": {"nothing"},
+    "words.web_country_code": {"nothing"},  # optional: the code as written
     "nodes.*.offer_language": {"nothing", "number"},  # 9 for "9"
     "nodes.*.name_languages": {"nothing", "number"},  # 8 for "8"
     "numbers": {"nothing"},  # no number published for one language

@@ -167,7 +167,7 @@ def test_the_keypad_reaches_a_dial_at_a_pinned_instant(browser: WebDriver, conso
     sentences = browser.find_elements(By.CSS_SELECTOR, "#transcript li.say")
     assert sentences and all(s.text for s in sentences)
     assert any("110" in s.text for s in sentences)  # emergency numbers in the first sentences
-    _submit(browser, None, "0")  # the keyboard presses the key (keypad.js)
+    _submit(browser, None, "2")  # the keyboard presses the key (keypad.js): parents or family
     dialled = browser.find_element(By.ID, "dialled").text
     assert PARENTS in dialled and "+490000000000" in dialled  # the line sees the service's number
     assert browser.find_element(By.ID, "speak").is_displayed()

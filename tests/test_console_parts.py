@@ -3,6 +3,7 @@ the SVG charts."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 import re
 import string
 import xml.etree.ElementTree as ET
@@ -64,7 +65,12 @@ def test_coverage_cuts_a_live_closure_out_of_a_line_and_its_audiences(directory:
 
 
 def test_coverage_names_holidays_that_close_a_line(directory: Directory) -> None:
-    christmas = coverage.build(directory, dt.date(2026, 12, 24), 3, (), "de")
+    # the seed's lines have no holiday rule (unknown: their weekly hours hold) ...
+    bundled = coverage.build(directory, dt.date(2026, 12, 24), 3, (), "de")
+    assert not [d for row in bundled.lines for d, _ in row.closed_days]
+    # ... a line whose source says it closes on public holidays does
+    closing = replace(directory, lines=tuple(replace(line, public_holidays="closed") for line in directory.lines))
+    christmas = coverage.build(closing, dt.date(2026, 12, 24), 3, (), "de")
     closed = {row.key: [d for d, _ in row.closed_days] for row in christmas.lines}
     assert dt.date(2026, 12, 25) in closed["parents-line"]
     assert any("Weihnacht" in why for row in christmas.lines for _, why in row.closed_days)

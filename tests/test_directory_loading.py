@@ -29,7 +29,7 @@ best_fit:
   parent: [parents-line, hateaid]
   adult: [hateaid]
   supporter: [hateaid, parents-line]
-  anyone: [hateaid, parents-line, kids-line]
+  anyone: [hateaid]
 lines:
   - id: kids-line
     name: {de: Kinder- und Jugendtelefon, en: Helpline for children and young people}
@@ -66,9 +66,8 @@ lines:
 
 INTERVAL_EXPECTED = ('expected "HH:MM-HH:MM" (hours 00-24, minutes 00-59), with "+1" after the '
                      'end for hours that cross midnight, e.g. "22:00-02:00+1"')
-LINE_KEYS = ("anonymous, closed_on_public_holidays, closures, email, extra_openings, "
-             "free_of_charge, holiday_subdivision, hours, id, languages, name, phone, serves, "
-             "source, spoken, timezone, web")
+LINE_KEYS = ("anonymous, closures, email, extra_openings, free_of_charge, holiday_subdivision, "
+             "hours, id, languages, name, phone, public_holidays, serves, source, spoken, timezone, web")
 
 
 def edited(*replacements: tuple[str, str]) -> str:
@@ -123,7 +122,9 @@ def test_bundled_directory_loads_with_the_seed_lines(directory: Directory) -> No
     for line in directory.lines:
         phone, spoken, serves = SEED_LINES[line.id]
         assert (line.phone, line.spoken, set(line.serves)) == (phone, spoken, serves)
-        assert line.closed_on_public_holidays  # the seed is silent: the conservative reading
+        # the seed gives weekly hours only: unknown, which is not closed
+        assert line.public_holidays == "unknown" and not line.closed_on_public_holidays
+        assert line.closures == ()  # no closure without a source
         assert {"de", "en"} <= set(line.name)
 
 
@@ -138,7 +139,9 @@ def test_bundled_best_fit_lists_every_serving_line(directory: Directory) -> None
     for audience in AUDIENCES:
         serving = {line.id for line in directory.lines if audience in line.serves}
         assert set(directory.best_fit[audience]) == serving
-    assert set(directory.best_fit["anyone"]) == set(SEED_LINES)
+    # a caller who has not said who they are reaches only lines that serve everyone
+    assert set(directory.best_fit["anyone"]) == {"hateaid", "abuse-helpline"}
+    assert all(line.serves_all() for line in directory.ranked("anyone"))
     assert directory.line("hateaid").holiday_subdivision == "BE"  # a Berlin number
 
 
@@ -264,6 +267,50 @@ def test_best_fit_may_not_list_a_line_for_an_audience_it_does_not_serve(
         "hotlines.yaml: best_fit.adult[1]: 'kids-line' does not serve adult; expected only lines "
         "whose serves lists it (line 6)",
     ]
+
+
+def test_anyone_may_list_only_lines_that_serve_every_audience(problems: Callable[..., list[str]]) -> None:
+    assert problems(edited(("anyone: [hateaid]", "anyone: [hateaid, parents-line, kids-line]"))) == [
+        "hotlines.yaml: best_fit.anyone[1]: 'parents-line' does not serve young_person, adult; expected "
+        "only lines that serve every audience (young_person, parent, adult, supporter): a caller who has "
+        "not said who they are may be anyone (line 8)",
+        "hotlines.yaml: best_fit.anyone[2]: 'kids-line' does not serve parent, adult, supporter; expected "
+        "only lines that serve every audience (young_person, parent, adult, supporter): a caller who has "
+        "not said who they are may be anyone (line 8)",
+    ]
+
+
+def test_anyone_must_list_every_line_that_serves_every_audience(problems: Callable[..., list[str]]) -> None:
+    assert problems(edited(("anyone: [hateaid]", "anyone: [kids-line]"))) == [
+        "hotlines.yaml: best_fit.anyone[0]: 'kids-line' does not serve parent, adult, supporter; expected "
+        "only lines that serve every audience (young_person, parent, adult, supporter): a caller who has "
+        "not said who they are may be anyone (line 8)",
+        "hotlines.yaml: best_fit.anyone: lacks 'hateaid', which serves every audience; expected every "
+        "line that serves every audience (line 8)",
+    ]
+
+
+@pytest.mark.parametrize("rule", ["closed", "open", "unknown"])
+def test_a_holiday_rule_is_read(write_hotlines: Callable[..., Path], rule: str) -> None:
+    text = edited(('    holiday_subdivision: BE\n', f'    holiday_subdivision: BE\n    public_holidays: {rule}\n'))
+    hateaid = load_directory(write_hotlines(text)).line("hateaid")
+    assert hateaid.public_holidays == rule
+    assert load_directory(write_hotlines(BASE)).line("hateaid").public_holidays == "unknown"  # left out
+
+
+def test_a_holiday_rule_that_is_not_one_of_three_is_refused(problems: Callable[..., list[str]]) -> None:
+    text = edited(('    holiday_subdivision: BE\n', '    holiday_subdivision: BE\n    public_holidays: true\n'))
+    assert problems(text) == [
+        "hotlines.yaml: lines[2].public_holidays: True is not a holiday rule; expected one of closed, open, "
+        "unknown (unknown where the source does not say; an unknown line is dialled in its weekly hours) "
+        "(line 40)",
+    ]
+
+
+def test_a_closure_keeps_its_source(write_hotlines: Callable[..., Path]) -> None:
+    text = edited(("reason: Christmas Eve}", "reason: Christmas Eve, source: \"the line's website\"}"))
+    [closure] = load_directory(write_hotlines(text)).line("parents-line").closures
+    assert (closure.reason, closure.source) == ("Christmas Eve", "the line's website")
 
 
 def test_unknown_key_is_refused(problems: Callable[..., list[str]]) -> None:

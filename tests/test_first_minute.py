@@ -62,7 +62,8 @@ def test_english_is_offered_right_after_the_first_german_sentence_and_keeps_the_
     assert "".join(said[1].itertext()) == "For English, press 9."
     english = call.press("9")
     assert texts(english)[0] == PROMPTS["en"].text("greeting")
-    assert dialled(call.press("1")) == PHONE["kids-line"]
+    # in English, the line where counselling in English may be possible comes first
+    assert dialled(call.press("1")) == PHONE["abuse-helpline"]
 
 
 # -- du from the moment a caller says they are under 18 ------------------------------------------

@@ -57,7 +57,9 @@ def test_the_language_starts_with_its_greeting_then_german_and_english_each_in_i
     call = call_in(lang, TUE)
     root = call.press("1")
     assert says(root) == [(prompt(lang, "connect.now"), *VOICE[lang])]
-    assert dial_numbers(dial(root)) == [PHONE["kids-line"]]
+    # first the line that may counsel in the caller's language (multilingual), then the others
+    assert dial_numbers(dial(root)) == [PHONE["abuse-helpline"]]
+    assert dial_numbers(dial(call.dial_ends("busy"))) == [PHONE["kids-line"]]
 
 
 @pytest.mark.parametrize("lang", OTHERS)
@@ -82,9 +84,12 @@ def test_guidance_the_numbers_and_a_failed_dial_stay_in_the_language(lang: str) 
     blackmail = call.press("3")
     assert [text for text, _, _ in says(blackmail)][0] == prompt(lang, "guide.blackmail")
     assert own_voice(blackmail, lang) == []
-    numbers = call.press("*")
+    call.press("*")
     numbers = call.press("5")
-    assert prompt(lang, "service.anonymous") in [text for text, _, _ in says(numbers)]
+    said = [text for text, _, _ in says(numbers)]
+    assert prompt(lang, "service.anonymous") in said
+    # which line may counsel in the caller's language, and that the others speak German
+    assert said.count(prompt(lang, "line.language.maybe")) == 1 and prompt(lang, "line.language.other") in said
     assert own_voice(numbers, lang) == []
     call.press("0")
     retry = call.dial_ends("busy")
@@ -134,7 +139,7 @@ def test_a_call_to_the_turkish_number_starts_in_turkish_and_offers_german_and_en
     # any other number starts in German, with the five languages named
     other = Call(make_app(TUE, config=config).test_client())
     assert says(other.start())[0] == (prompt("de", "greeting"), *VOICE["de"])
-    assert call.press("1") is not None and dial_numbers(dial(call.root)) == [PHONE["kids-line"]]
+    assert call.press("1") is not None and dial_numbers(dial(call.root)) == [PHONE["abuse-helpline"]]
     assert re.search(r"l=tr", dial(call.root).get("action"))
 
 

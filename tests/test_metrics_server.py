@@ -80,14 +80,15 @@ def test_metrics_add_up_over_two_workers(config_copy, start_server, tmp_path: Pa
     assert len(workers) == 2, f"one worker answered everything: {workers}"
     for _ in range(3):
         assert server.post("/voice", FORM)[0] == 403  # unsigned
-    assert server.post("/fallback", FORM)[0] == 200
+    assert server.post("/fallback", FORM)[0] == 200  # unsigned: counted apart from Twilio's
 
     samples, text = _scrape(server)
     assert _value(samples, "ivr_requests_total", webhook="voice", status="200") == sent
     assert _value(samples, "ivr_requests_total", webhook="voice", status="403") == 3
     assert _value(samples, "ivr_request_duration_seconds_count", webhook="voice") == sent + 3
     assert _value(samples, "ivr_signature_refusals_total", reason="signature") == 3
-    assert _value(samples, "ivr_fallback_answers_total", reason="fallback_url") == 1
+    assert _value(samples, "ivr_fallback_answers_total", reason="fallback_url") == 0
+    assert _value(samples, "ivr_fallback_answers_total", reason="unsigned") == 1
     assert _value(samples, "ivr_config_generation") == 1
     assert _value(samples, "ivr_config_reloads_total", result="ok") == 0
     assert CALLER.lstrip("+") not in text and "CA777" not in text

@@ -103,7 +103,8 @@ def test_a_whole_call_and_its_failures_add_up() -> None:
     form = twilio_form()
     client.post("/voice", data=form)  # unsigned: refused
     client.post("/menu?n=main&l=de", data=form, headers={"X-Twilio-Signature": "forged"})
-    client.post("/fallback", data=form)  # Twilio's Fallback URL (no signature needed)
+    client.post("/fallback", data=form, headers={"X-Twilio-Signature": sign(BASE + "/fallback", form)})  # Twilio's
+    client.post("/fallback", data=form)  # unsigned: answered all the same, counted apart
     client.post("/nope", data=form)  # a scanner
     client.get("/health"), client.get("/ready")  # probes are not counted
     client.post("/voice", data={"Junk": "x" * (70 * 1024)},
@@ -115,17 +116,18 @@ def test_a_whole_call_and_its_failures_add_up() -> None:
     assert value(samples, "ivr_requests_total", webhook="dialed", status="200") == 2
     assert value(samples, "ivr_requests_total", webhook="voice", status="403") == 1
     assert value(samples, "ivr_requests_total", webhook="menu", status="403") == 1
-    assert value(samples, "ivr_requests_total", webhook="fallback", status="200") == 1
+    assert value(samples, "ivr_requests_total", webhook="fallback", status="200") == 2
     assert value(samples, "ivr_requests_total", webhook="other", status="404") == 1
     assert value(samples, "ivr_requests_total", webhook="voice", status="413") == 1
     requests = {labels: v for (name, labels), v in samples.items() if name == "ivr_requests_total"}
-    assert sum(requests.values()) == 9  # nothing else counted: not /health, /ready, /metrics
+    assert sum(requests.values()) == 10  # nothing else counted: not /health, /ready, /metrics
     assert value(samples, "ivr_signature_refusals_total", reason="signature") == 2
     assert value(samples, "ivr_signature_refusals_total", reason="shared_key") == 0
     assert value(samples, "ivr_fallback_answers_total", reason="fallback_url") == 1
+    assert value(samples, "ivr_fallback_answers_total", reason="unsigned") == 1  # no alarm for a primary handler
     assert value(samples, "ivr_fallback_answers_total", reason="error") == 0
     # the latency histogram has seen each of them, in its webhook's series
-    for webhook, count in (("voice", 3), ("menu", 2), ("dialed", 2), ("fallback", 1), ("other", 1)):
+    for webhook, count in (("voice", 3), ("menu", 2), ("dialed", 2), ("fallback", 2), ("other", 1)):
         assert value(samples, "ivr_request_duration_seconds_count", webhook=webhook) == count
         assert value(samples, "ivr_request_duration_seconds_bucket", webhook=webhook, le="+Inf") == count
         assert 0 < value(samples, "ivr_request_duration_seconds_sum", webhook=webhook) < 15 * count

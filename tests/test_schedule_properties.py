@@ -97,7 +97,7 @@ def lines(draw: st.DrawFn, line_id: str, anchor: dt.date) -> Line:
     return Line(
         id=line_id, name={"de": line_id, "en": line_id}, phone="+4930123456", spoken="030 123456",
         serves=frozenset(draw(SERVES)), timezone=draw(ZONES), weekly=draw(WEEKS),
-        closed_on_public_holidays=draw(st.booleans()), holiday_country=country,
+        public_holidays=draw(st.sampled_from(("closed", "open", "unknown"))), holiday_country=country,
         holiday_subdivision=subdivision, closures=tuple(closures), extra_openings=tuple(extras),
     )
 
@@ -288,7 +288,7 @@ def _sunday_line(hours: str) -> Line:
     start, end = (int(h[:2]) * 60 + int(h[3:]) for h in hours.split("-"))
     weekly = ((),) * 6 + ((Interval(start, end),),)
     return Line("night", {"de": "n", "en": "n"}, "+4930123456", "030 123456", frozenset(AUDIENCES),
-                BERLIN, weekly, closed_on_public_holidays=False)
+                BERLIN, weekly, public_holidays="open")
 
 
 def test_hours_inside_the_skipped_spring_hour_are_never_the_next_opening() -> None:

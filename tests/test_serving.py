@@ -305,6 +305,13 @@ def test_the_private_logger_removes_query_and_number(gunicorn_logs):
      "unknown key 'closure' (did you mean 'closures'?); expected one of ..."),
     ("Booting worker with pid: 4242", "Booting worker with pid: 4242"),
     ("clock pinned to 2026-11-24T16:30:00+01:00", "clock pinned to 2026-11-24T16:30:00+01:00"),
+    # numbers as people type them, e.g. into the console's name field
+    ("console login: 004917699887766", "console login: [number removed]"),
+    ("console login: 0049 176 99887766", "console login: [number removed]"),
+    ("console login: 01769988776", "console login: [number removed]"),
+    ("name '0176/99887766' and 030-1234567", "name '[number removed]' and [number removed]"),
+    ("answered in 0.0025 s from 10.0.0.12:8000 (worker 012)", "answered in 0.0025 s from 10.0.0.12:8000 (worker 012)"),
+    ("2026-12-04 09:05:01,004 INFO closed until 2026-12-04T18:00", "2026-12-04 09:05:01,004 INFO closed until 2026-12-04T18:00"),
 ])
 def test_scrub(text, expected):
     assert gunicorn_worker.scrub(text) == expected

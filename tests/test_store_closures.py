@@ -60,8 +60,8 @@ def test_a_closure_with_until_runs_out_by_itself(engine: Engine) -> None:
 
 
 @pytest.mark.parametrize("kwargs,message", [
-    ({"by": "  "}, "--by '' is not an operator name; expected a name of 1 to 100 characters on one line"),
-    ({"by": "A\nB"}, "--by 'A\\nB' is not an operator name; expected a name of 1 to 100 characters on one line"),
+    ({"by": "  "}, "--by '' is not an operator name; expected a name of 1 to 100 characters on one line without control characters"),
+    ({"by": "A\nB"}, "--by 'A\\nB' is not an operator name; expected a name of 1 to 100 characters on one line without control characters"),
     ({"by": "Anna", "until": TUE}, "--until 2026-11-24T15:30:00+01:00 is not in the future; expected a "
                                    "time after 2026-11-24T15:30+01:00"),
     ({"by": "Anna", "reason": "x" * 501}, "--reason is 501 characters long; expected at most 500"),
@@ -77,6 +77,7 @@ def test_bad_closures_are_refused_with_the_reason(engine: Engine, kwargs: dict, 
 
 CONFIG = bundled_config()
 CONNECT_ANYONE = Webhook(MENU, "n=main&l=de", "0", "", SERVICE_NUMBER)
+CONNECT_YOUNG = Webhook(MENU, "n=main&l=de", "1", "", SERVICE_NUMBER)  # under 18
 
 
 def _dialled(twiml: str) -> list[str]:
@@ -98,15 +99,16 @@ def test_the_only_open_line_closed_is_like_nothing_open() -> None:
     """Saturday afternoon only kids-line is open: closed live, the caller hears the closed menu,
     exactly as at a time when nothing is open; the same events are counted."""
     closed = without_closed(CONFIG, frozenset({"kids-line"}))
-    assert [line.id for line in CONFIG.index.open_lines(SAT_AFTERNOON)] == ["kids-line"]
-    assert closed.index.open_lines(SAT_AFTERNOON) == ()
+    assert [line.id for line in CONFIG.index.open_lines(SAT_AFTERNOON, "young_person")] == ["kids-line"]
+    assert closed.index.open_lines(SAT_AFTERNOON, "young_person") == ()
     answers = Answers(CONFIG, events=derive)
-    answer = answers.answer(CONNECT_ANYONE, SAT_AFTERNOON, frozenset({"kids-line"}))
-    night = answers.answer(CONNECT_ANYONE, dt.datetime(2026, 11, 28, 22, 0, tzinfo=BERLIN))
+    answer = answers.answer(CONNECT_YOUNG, SAT_AFTERNOON, frozenset({"kids-line"}))
+    night = answers.answer(CONNECT_YOUNG, dt.datetime(2026, 11, 28, 22, 0, tzinfo=BERLIN))
     assert _dialled(answer.twiml) == []
-    assert query(ET.fromstring(answer.twiml).find("Gather").get("action")) == {"n": "closed", "l": "de"}
-    assert [e for e in answer.events if e[0] == "unmet"] == [("unmet", "anyone/later")]
-    assert [e for e in night.events if e[0] == "unmet"] == [("unmet", "anyone/later")]
+    assert query(ET.fromstring(answer.twiml).find("Gather").get("action")) == {
+        "n": "closed", "l": "de", "a": "young_person"}
+    assert [e for e in answer.events if e[0] == "unmet"] == [("unmet", "young_person/later")]
+    assert [e for e in night.events if e[0] == "unmet"] == [("unmet", "young_person/later")]
 
 
 def test_without_closed_keeps_the_config_when_nothing_is_closed() -> None:

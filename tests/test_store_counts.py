@@ -301,10 +301,15 @@ SERVICE = "+4930123456789"
 
 @pytest.mark.parametrize("at,hook,expected", [
     # Saturday afternoon only kids-line is open: busy, then nobody else to try
-    ("2026-11-28T15:00", ("dialed", "n=main&l=de&t=kids-line", "", "busy", SERVICE),
+    ("2026-11-28T15:00", ("dialed", "n=main&l=de&a=young_person&t=kids-line", "", "busy", SERVICE),
      (("dial_outcome", "kids-line/busy"),)),
-    ("2026-11-28T15:00", ("menu", "n=unreachable&l=de&r=1", "", "", SERVICE),
+    ("2026-11-28T15:00", ("menu", "n=unreachable&l=de&a=young_person&r=1", "", "", SERVICE),
      (("no_connection", "none_answered"),)),
+    # ... and a caller who has not said who they are: not put through to it, so nobody for them
+    ("2026-11-28T15:00", ("menu", "n=main&l=de", "0", "", SERVICE),
+     (("main_choice", "0"), ("unmet", "anyone/later"))),
+    ("2026-11-28T15:00", ("menu", "n=only_some&l=de", "", "", SERVICE),
+     (("no_connection", "nothing_open"),)),
     # without a usable service number nothing is dialled (the hotline would see the caller's)
     ("2026-11-24T15:30", ("menu", "n=main&l=de&r=1", "", "", None), (("no_connection", "no_caller_id"),)),
     ("2026-11-28T22:00", ("menu", "n=closed&l=de&r=1", "", "", SERVICE), (("no_connection", "nothing_open"),)),

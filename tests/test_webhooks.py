@@ -36,8 +36,8 @@ DST_MONDAY = "2026-03-30T09:30"
 LONG_TALK = "600"  # DialCallDuration of a real conversation
 
 
-def de(key: str, /, **values: str) -> str:
-    return prompt("de", key, **values)
+def de(key: str, /, young: bool = False, **values: str) -> str:
+    return prompt("de", key, young=young, **values)
 
 
 def spoken(line_id: str) -> str:
@@ -102,9 +102,9 @@ def assert_dial(root: ET.Element, line_id: str, action: str, to: str = SERVICE_N
     assert_every_say_is_voiced(root)
 
 
-def assert_goodbye(root: ET.Element, before: list[str] | None = None) -> None:
+def assert_goodbye(root: ET.Element, before: list[str] | None = None, young: bool = False) -> None:
     """The end of a call without a talk: `before`, then 110/112 once more, then goodbye."""
-    said = [*(before or []), *GOODBYE_DE]
+    said = [*(before or []), de("emergency"), de("goodbye", young=young)]
     assert verbs(root) == ["Say"] * len(said) + ["Hangup"], verbs(root)
     assert texts(root) == said
     assert spoken_numbers(list(root.iter("Say"))[-2]) == [("110",), ("112",)]
@@ -130,10 +130,10 @@ def test_tuesday_afternoon_list_of_open_lines_then_0() -> None:
     assert_menu(root, "menu?n=hotlines&l=de")
     assert texts(root) == [
         de("hotlines.open_now"),
-        line_de("hotlines.line_open", "kids-line", until="20 Uhr"),
-        line_de("hotlines.line_open", "parents-line", until="19 Uhr"),
-        line_de("hotlines.line_open", "hateaid", until="18 Uhr"),
-        line_de("hotlines.line_open", "abuse-helpline", until="20 Uhr"),
+        line_de("hotlines.line_open", "kids-line", until="20 Uhr"), de("line.free_anonymous"),
+        line_de("hotlines.line_open", "parents-line", until="19 Uhr"), de("line.free_anonymous"),
+        line_de("hotlines.line_open", "hateaid", until="18 Uhr"), de("line.free"),
+        line_de("hotlines.line_open", "abuse-helpline", until="20 Uhr"), de("line.free_anonymous"),
         de("service.anonymous"),
         de("hotlines.keys"),
         de("keys.common"),
@@ -156,21 +156,51 @@ def test_tuesday_afternoon_the_main_menus_keys_dial_the_best_fit_at_once(key: st
 
 # -- (b) exactly one line open ------------------------------------------------------------------
 
+ONLY_SOME_DE = [
+    line_de("only_some.young_person", "kids-line"),
+    line_de("only_some.next_all", "abuse-helpline", when="am Montag um 9 Uhr"),
+    de("only_some.keys"),
+    de("keys.common_closed"),
+]
+
+
+@pytest.mark.parametrize("first", ["0", "silence"])
+def test_saturday_afternoon_nobody_said_who_is_calling_hears_who_can_reach_the_open_line(first: str) -> None:
+    """Only the children's line is open: a caller who has not said who they are (0, or silence
+    at the main menu) is not put through to it, but hears it with the key for young callers, and
+    when a line for everyone opens. Silence again: the numbers, 110/112 and goodbye."""
+    call = call_at(SAT_AFTERNOON)
+    root = call.press("0") if first == "0" else call.silence()
+    assert dial(root) is None
+    assert_menu(root, "menu?n=only_some&l=de")
+    assert texts(root) == ONLY_SOME_DE
+    end = call.silence()
+    assert dial(end) is None and verbs(end)[-1] == "Hangup"
+    assert texts(end)[:2] == [de("closed.none_open"),
+                              line_de("closed.next", "abuse-helpline", when="am Montag um 9 Uhr")]
+    assert texts(end)[-2:] == GOODBYE_DE
+    assert line_de("closed.line", "kids-line", hours="Montag bis Samstag 14 Uhr bis 20 Uhr") in texts(end)
+
+
 def test_saturday_afternoon_the_one_open_line_then_its_number_when_busy() -> None:
     call = call_at(SAT_AFTERNOON)
-    root = call.press("0")
-    assert_dial(root, "kids-line", "dialed?n=main&l=de&t=kids-line")
+    call.press("0")
+    root = call.press("1")  # under 18, the key named for the open line
+    assert_dial(root, "kids-line", "dialed?n=only_some&l=de&a=young_person&t=kids-line")
     root = call.dial_ends("busy")
-    assert_menu(root, "menu?n=unreachable&l=de", said_before=1)
+    assert_menu(root, "menu?n=unreachable&l=de&a=young_person", said_before=1)
     assert texts(root) == [
         de("connect.busy"),
-        de("unreachable.intro"),
+        de("unreachable.intro", young=True),
         line_de("unreachable.line", "kids-line"),
+        # the other lines for young callers are closed: what the directory says about them
+        de("closed.about.abuse-helpline", young=True),
+        de("closed.about.hateaid", young=True),
         de("unreachable.keys"),
         de("keys.common"),
     ]
-    assert_menu(call.silence(), "menu?n=unreachable&l=de&r=1")  # repeated once
-    assert_goodbye(call.silence())
+    assert_menu(call.silence(), "menu?n=unreachable&l=de&a=young_person&r=1")  # repeated once
+    assert_goodbye(call.silence(), young=True)
 
 
 def test_saturday_afternoon_an_adult_is_never_put_through_to_the_childrens_line() -> None:
@@ -178,13 +208,15 @@ def test_saturday_afternoon_an_adult_is_never_put_through_to_the_childrens_line(
     root = call.press("3")
     assert dial(root) is None
     assert_menu(root, "menu?n=closed&l=de&a=adult")
-    assert texts(root)[:3] == [
+    assert texts(root)[:5] == [
         de("closed.none_open"),
         line_de("closed.next", "abuse-helpline", when="am Montag um 9 Uhr"),
+        de("closed.about.hateaid"),
+        de("closed.about.abuse-helpline"),
         de("closed.online.women-counselling"),
     ]
     # the web address as people say it, never "minus"
-    assert texts(root)[2].endswith(": aktiv gegen digitale gewalt, mit Bindestrichen, Punkt de.")
+    assert texts(root)[4].endswith(": aktiv gegen digitale gewalt, mit Bindestrichen, Punkt de.")
 
 
 # -- (c) Saturday night: nothing open -----------------------------------------------------------
@@ -192,6 +224,8 @@ def test_saturday_afternoon_an_adult_is_never_put_through_to_the_childrens_line(
 CLOSED_DE = [
     de("closed.none_open"),
     line_de("closed.next", "abuse-helpline", when="am Montag um 9 Uhr"),
+    de("closed.about.abuse-helpline"),
+    de("closed.about.hateaid"),
     de("closed.online.juuuport"),
     de("closed.online.women-counselling"),
 ]
@@ -224,11 +258,16 @@ NUMBERS_FOR_LATER_DE = [
     line_de("closed.line", "abuse-helpline",
             hours="Montag 9 Uhr bis 14 Uhr; Dienstag 15 Uhr bis 20 Uhr; Mittwoch 9 Uhr bis 14 Uhr; "
                   "Donnerstag 15 Uhr bis 20 Uhr; Freitag 9 Uhr bis 14 Uhr"),
+    de("line.free_anonymous"),
     line_de("closed.line", "hateaid",
             hours="Montag 10 Uhr bis 13 Uhr; Dienstag 15 Uhr bis 18 Uhr; Donnerstag 16 Uhr bis 19 Uhr"),
+    de("line.free"),
+    # then the lines for some callers: their names say whom they serve
+    line_de("closed.line", "kids-line", hours="Montag bis Samstag 14 Uhr bis 20 Uhr"),
+    de("line.free_anonymous"),
     line_de("closed.line", "parents-line",
             hours="Montag 9 Uhr bis 17 Uhr; Dienstag bis Donnerstag 9 Uhr bis 19 Uhr; Freitag 9 Uhr bis 17 Uhr"),
-    line_de("closed.line", "kids-line", hours="Montag bis Samstag 14 Uhr bis 20 Uhr"),
+    de("line.free_anonymous"),
 ]
 
 
@@ -244,7 +283,7 @@ def test_saturday_night_one_silence_reads_when_the_numbers_110_112_then_goodbye(
 def test_monday_after_the_spring_change_at_half_past_nine() -> None:
     call = call_at(DST_MONDAY)
     root = call.press("5")
-    assert texts(root)[:5] == [
+    assert [t for t in texts(root) if not t.startswith(("Anonym", "Kostenlos"))][:5] == [
         de("hotlines.open_now"),
         line_de("hotlines.line_open", "parents-line", until="17 Uhr"),
         line_de("hotlines.line_open", "abuse-helpline", until="14 Uhr"),
@@ -313,8 +352,9 @@ def test_without_a_usable_to_nothing_is_dialled_and_the_numbers_are_read() -> No
     assert dial(root) is None
     assert_menu(root, "menu?n=unreachable&l=de")
     assert texts(root)[0] == de("unreachable.intro")
-    assert [n for say in list(root.iter("Say"))[1:5] for n in spoken_numbers(say)] == [
-        SPOKEN["abuse-helpline"], SPOKEN["hateaid"], SPOKEN["parents-line"], SPOKEN["kids-line"]]
+    # a caller who has not said who they are: only the lines for everyone
+    assert [n for say in list(root.iter("Say"))[1:3] for n in spoken_numbers(say)] == [
+        SPOKEN["abuse-helpline"], SPOKEN["hateaid"]]
 
 
 OWN_CALLER_ID = "+4930555000111"
@@ -351,20 +391,35 @@ def test_a_service_caller_id_from_the_directory_is_what_the_hotline_sees(with_ca
 def test_busy_no_answer_failed_canceled_walk_the_open_lines_then_read_the_numbers() -> None:
     call = call_at(TUE)
     call.press("0")
-    chain = [("busy", "connect.busy", "hateaid", "abuse-helpline%2Chateaid"),
-             ("no-answer", "connect.no_answer", "parents-line", "abuse-helpline%2Chateaid%2Cparents-line"),
-             ("failed", "connect.failed", "kids-line", "abuse-helpline%2Chateaid%2Cparents-line%2Ckids-line")]
+    # nobody said who is calling: only the lines for everyone, never the parents' or children's
+    root = call.dial_ends("busy")
+    # why, then that the next is tried: short, not interruptible, no hotline name
+    assert texts(root) == [de("connect.busy"), de("connect.next")]
+    assert_dial(root, "hateaid", "dialed?n=main&l=de&t=abuse-helpline%2Chateaid")
+    root = call.dial_ends("no-answer")
+    assert_menu(root, "menu?n=unreachable&l=de", said_before=1)
+    assert texts(root)[:4] == [
+        de("connect.no_answer"),
+        de("unreachable.intro"),
+        *(line_de("unreachable.line", i) for i in ("abuse-helpline", "hateaid")),
+    ]
+
+
+def test_a_parent_walks_the_lines_for_parents_then_reads_the_numbers() -> None:
+    call = call_at(TUE)
+    call.press("2")
+    chain = [("busy", "connect.busy", "abuse-helpline", "parents-line%2Cabuse-helpline"),
+             ("no-answer", "connect.no_answer", "hateaid", "parents-line%2Cabuse-helpline%2Chateaid")]
     for status, reason, line_id, tried in chain:
         root = call.dial_ends(status)
-        # why, then that the next is tried: short, not interruptible, no hotline name
         assert texts(root) == [de(reason), de("connect.next")]
-        assert_dial(root, line_id, f"dialed?n=main&l=de&t={tried}")
+        assert_dial(root, line_id, f"dialed?n=main&l=de&a=parent&t={tried}")
     root = call.dial_ends("canceled")
-    assert_menu(root, "menu?n=unreachable&l=de", said_before=1)
-    assert texts(root)[:6] == [
+    assert_menu(root, "menu?n=unreachable&l=de&a=parent", said_before=1)
+    assert texts(root)[:5] == [
         de("connect.failed"),
         de("unreachable.intro"),
-        *(line_de("unreachable.line", i) for i in ("abuse-helpline", "hateaid", "parents-line", "kids-line")),
+        *(line_de("unreachable.line", i) for i in ("parents-line", "abuse-helpline", "hateaid")),
     ]
 
 
@@ -539,14 +594,15 @@ def test_a_whole_call_logs_nothing_of_the_callers(caplog: pytest.LogCaptureFixtu
     call = call_at(TUE)
     call.press("5")
     call.press("7")  # no such key here
-    call.press("1")
+    call.press("*")
+    call.press("2")
     call.dial_ends("busy")
     call.dial_ends("completed", "4")  # short: maybe a voicemail
     call.press("1")
     call.dial_ends("completed", LONG_TALK)
     client = client_at(TUE)
     client.post("/voice", data=twilio_form())  # refused: unsigned, and logged as such
-    assert len(call.history) == 8
+    assert len(call.history) == 9
     assert verbs(call.root) == ["Say", "Hangup"]
     assert any("IVR_NOW" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
     for record in caplog.records:
@@ -567,7 +623,8 @@ def test_fallback_answers_every_number_in_every_language() -> None:
     by_language: dict[str, list[tuple[str, ...]]] = {}
     for say in root.iter("Say"):
         by_language.setdefault(say.get("language"), []).extend(spoken_numbers(say))
-    expected = [SPOKEN[i] for i in ("abuse-helpline", "hateaid", "parents-line", "kids-line")]
+    # the lines for everyone first, then the others (their names say whom they serve)
+    expected = [SPOKEN[i] for i in ("abuse-helpline", "hateaid", "kids-line", "parents-line")]
     assert by_language == {"de-DE": [("110",), ("112",), *expected],
                            "en-GB": [("110",), ("112",), *expected]}
     assert texts(root)[:2] == [de("emergency"), de("error.apology")]
@@ -576,7 +633,11 @@ def test_fallback_answers_every_number_in_every_language() -> None:
                                            "bis 14 Uhr; Donnerstag 15 Uhr bis 20 Uhr; Freitag 9 Uhr bis 14 Uhr")
     english = [text for text, language, _ in says(root) if language == "en-GB"]
     assert english[:2] == [prompt("en", "emergency"), prompt("en", "error.apology")]
-    assert english[-1] == prompt("en", "goodbye") and texts(root)[-1] == prompt("en", "goodbye")
+    # a goodbye that fits every caller, a child too: no "Sie", no "du"
+    assert english[-1] == prompt("en", "error.goodbye") and texts(root)[-1] == prompt("en", "error.goodbye")
+    german_goodbye = [text for text, language, _ in says(root) if language == "de-DE"][-1]
+    assert german_goodbye == de("error.goodbye")
+    assert not re.search(r"\b(Sie|Ihnen|Ihr\w*|du|dich|dir|dein\w*)\b", german_goodbye)
 
 
 def test_the_last_resort_answer_is_voiced_too() -> None:

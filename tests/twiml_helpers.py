@@ -66,10 +66,10 @@ WEB = {
            "web_women_counselling": "aktiv gegen digitale gewalt, mit Bindestrichen, Punkt de",
            "web_jugendschutz_net": "jugendschutz Punkt net",
            "web_internet_beschwerdestelle": "internet beschwerdestelle, mit Bindestrich, Punkt de"},
-    "en": {"web_juuuport": "juuuport dot de",
-           "web_women_counselling": "aktiv gegen digitale gewalt, with hyphens, dot de",
+    "en": {"web_juuuport": "juuuport dot D E",
+           "web_women_counselling": "aktiv gegen digitale gewalt, with hyphens, dot D E",
            "web_jugendschutz_net": "jugendschutz dot net",
-           "web_internet_beschwerdestelle": "internet beschwerdestelle, with a hyphen, dot de"},
+           "web_internet_beschwerdestelle": "internet beschwerdestelle, with a hyphen, dot D E"},
 }
 for _lang, (_dot, _hyphen, _hyphens) in {  # the five other languages: dot, one hyphen, hyphens
         "tr": ("nokta", "kısa çizgiyle", "kısa çizgilerle"), "ar": ("دوت", "مع شَرطة", "مع شَرطات"),

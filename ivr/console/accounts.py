@@ -1,9 +1,10 @@
-"""Operator accounts: add, remove, list, check a password; every change logged.
+"""Operator accounts: add, remove, list, check a password, end sessions; every change logged.
 
-Passwords are stored as salted scrypt hashes (werkzeug.security). Failed logins are counted per
-account in the database, so the throttle holds across every worker and host: after
-MAX_FAILURES wrong passwords in a row the account is locked for LOCK_SECONDS, also against the
-right password. Instants are naive UTC in the database, aware in Python (as the closures)."""
+Passwords are stored as salted scrypt hashes (werkzeug.security). Every try is first admitted by
+the login budgets (throttle.py): its client address and the account, or, from a browser where
+the account signed in before, that browser's own budget. So a flood from elsewhere slows the
+flooder, never the operator at a known browser, and no budget is a lock that outlasts its delay.
+Instants are naive UTC in the database, aware in Python (as the closures)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,20 +17,20 @@ from sqlalchemy import Engine, delete, insert, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..store.closures import check_operator
+from . import throttle
 from .schema import operator_log, operators
 
 UTC = dt.timezone.utc
 ROLES = ("viewer", "editor")
 MIN_PASSWORD = 10
-MAX_FAILURES = 5
-LOCK_SECONDS = 300
 HASH_METHOD = "scrypt"
 # Checked against when the name is unknown, so that a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password of anyone", method=HASH_METHOD)
 
 
 # A password check costs about 70 ms of CPU. Each process checks at most this many within
-# BUDGET_SECONDS (whatever the names tried): a flood of logins cannot take a worker from the calls.
+# BUDGET_SECONDS for unknown browsers (whatever the names tried): a flood of logins from many
+# addresses cannot take a worker from the calls. A known browser's try is always checked.
 BUDGET_CHECKS, BUDGET_SECONDS = 20, 10.0
 
 
@@ -72,7 +73,7 @@ class Operator:
     name: str
     role: str
     created_at: dt.datetime
-    locked_until: dt.datetime | None
+    session_version: int  # sessions signed with another version have ended
 
     @property
     def can_edit(self) -> bool:
@@ -80,9 +81,18 @@ class Operator:
 
 
 @dataclass(frozen=True)
+class Client:
+    """Who tries: the client address (the proxy's X-Forwarded-For where the proxy is trusted) and
+    the id of the device cookie that this browser holds for the name tried, if any."""
+
+    address: str
+    device: str | None = None
+
+
+@dataclass(frozen=True)
 class LoginResult:
     operator: Operator | None  # set when the login succeeded
-    locked_until: dt.datetime | None = None  # set when the account is locked now
+    retry_at: dt.datetime | None = None  # set when the try was refused unchecked: try again then
     busy: bool = False  # set when this process has checked too many passwords just now
 
 
@@ -105,7 +115,7 @@ def _aware(at: dt.datetime | None) -> dt.datetime | None:
 
 def _operator(row: object) -> Operator:
     return Operator(row.name, row.role, _aware(row.created_at),  # type: ignore[attr-defined, arg-type]
-                    _aware(row.locked_until))  # type: ignore[attr-defined]
+                    row.session_version)  # type: ignore[attr-defined]
 
 
 def check_role(role: str) -> str:
@@ -129,9 +139,9 @@ def add(engine: Engine, name: str, role: str, password: str, *, by: str, now: dt
             raise AccountError(f"an operator named {name!r} exists already; `ivr user remove {name}` first")
         connection.execute(insert(operators).values(
             name=name, role=role, password_hash=generate_password_hash(password, method=HASH_METHOD),
-            created_at=_db(now), failed_logins=0, locked_until=None))
+            created_at=_db(now), session_version=0))
         _log(connection, "user_add", name, role, by, now)
-    return Operator(name, role, now.astimezone(UTC), None)
+    return Operator(name, role, now.astimezone(UTC), 0)
 
 
 def remove(engine: Engine, name: str, *, by: str, now: dt.datetime) -> None:
@@ -150,32 +160,42 @@ def all_operators(engine: Engine) -> tuple[Operator, ...]:
 
 
 def find(engine: Engine, name: str) -> Operator | None:
-    with engine.connect() as connection:
-        row = connection.execute(select(operators).where(operators.c.name == name)).first()
+    row = _row(engine, name)
     return _operator(row) if row else None
 
 
-def login(engine: Engine, name: str, password: str, now: dt.datetime) -> LoginResult:
-    """Check a password, counting failures per account; a locked account refuses every try."""
+def login(engine: Engine, name: str, password: str, now: dt.datetime, client: Client) -> LoginResult:
+    """Check a password once its budgets admit the try; unknown and known names alike."""
+    if client.device:
+        budgets = ((f"device:{client.device}", throttle.DEVICE),)
+    else:
+        budgets = ((f"address:{client.address}", throttle.ADDRESS), (f"account:{name}", throttle.ACCOUNT))
+    for key, policy in budgets:
+        retry_at = throttle.admit(engine, key, policy, now)
+        if retry_at is not None:
+            return LoginResult(None, retry_at)
+    if not client.device and not budget.take():
+        return LoginResult(None, busy=True)
+    row = _row(engine, name)
+    if row is None:
+        _off_the_loop(check_password_hash, _DUMMY_HASH, password)
+        return LoginResult(None)
+    if not _off_the_loop(check_password_hash, row.password_hash, password):
+        return LoginResult(None)
+    throttle.clear(engine, *(key for key, _ in budgets))
+    return LoginResult(_operator(row))
+
+
+def _row(engine: Engine, name: str):  # type: ignore[no-untyped-def]
+    with engine.connect() as connection:
+        return connection.execute(select(operators).where(operators.c.name == name)).first()
+
+
+def end_sessions(engine: Engine, name: str) -> None:
+    """Logout: every session of this operator ends, on every worker and host."""
     with engine.begin() as connection:
-        row = connection.execute(select(operators).where(operators.c.name == name)).first()
-        locked = _aware(row.locked_until) if row is not None else None
-        if locked is not None and now < locked:
-            return LoginResult(None, locked)
-        if not budget.take():
-            return LoginResult(None, busy=True)
-        if row is None:
-            _off_the_loop(check_password_hash, _DUMMY_HASH, password)
-            return LoginResult(None)
-        if _off_the_loop(check_password_hash, row.password_hash, password):
-            connection.execute(update(operators).where(operators.c.name == name)
-                               .values(failed_logins=0, locked_until=None))
-            return LoginResult(_operator(row))
-        failures = row.failed_logins + 1
-        until = now + dt.timedelta(seconds=LOCK_SECONDS) if failures >= MAX_FAILURES else None
-        connection.execute(update(operators).where(operators.c.name == name).values(
-            failed_logins=0 if until else failures, locked_until=_db(until) if until else None))
-        return LoginResult(None, until)
+        connection.execute(update(operators).where(operators.c.name == name)
+                           .values(session_version=operators.c.session_version + 1))
 
 
 def _log(connection, action: str, name: str, role: str, by: str, now: dt.datetime) -> None:  # type: ignore[no-untyped-def]

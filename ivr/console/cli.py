@@ -71,13 +71,15 @@ def remove(name: str, by: str | None) -> None:
 @user.command("list")
 def list_users() -> None:
     """The operators and their roles."""
-    from . import accounts
-    found = accounts.all_operators(_engine())
+    from . import accounts, throttle
+    engine = _engine()
+    found = accounts.all_operators(engine)
     if not found:
         click.echo("No operator yet: `ivr user add NAME --role editor` creates the first.")
     for op in found:
-        locked = f"  locked until {op.locked_until:%Y-%m-%d %H:%M} UTC" if op.locked_until and op.locked_until > _now() else ""
-        click.echo(f"{op.name}  {op.role}  since {op.created_at:%Y-%m-%d}{locked}")
+        tries = throttle.tries(engine, f"account:{op.name}")
+        wrong = f"  {tries} tries without the right password from unknown browsers" if tries else ""
+        click.echo(f"{op.name}  {op.role}  since {op.created_at:%Y-%m-%d}{wrong}")
 
 
 def register(main: click.Group) -> None:

@@ -11,18 +11,19 @@ from flask import Response, abort, g, redirect, render_template, request, url_fo
 from ..config import TimeFormatError, parse_instant
 from ..directory import AUDIENCES, Line
 from ..errors import ConfigInvalid
-from ..live_closed import without_closed
+from ..live_closed import next_opening_after, without_closed
 from ..loading import load_config
 from ..schedule import is_open, next_opening
 from ..schedule_report import _closes
 from ..store import closures, report
 from ..store.database import StoreSettings
 from . import accounts, charts, coverage, queries, trycall, twilio_check
-from .web import answers, bp, config, console, editor_only, engine, lang, now, operator, real_now
+from .web import answers, bp, config, console, editor_only, engine, lang, now, operator, real_now, refuse
 
 COVERAGE_DAYS = 14
 DEMAND_DAYS = 28
 MAX_DEMAND_DAYS = 800
+YEARS = range(2000, 3000)  # the dates the pages show: no sums or spans near date's limits
 
 
 # -- formatting, in the directory's zone ----------------------------------------------------
@@ -71,20 +72,27 @@ def now_page() -> str:
     for line in directory.lines:
         open_now = is_open(line, at) and line.id not in live
         rows.append({"line": line, "name": _line_name(line), "open": open_now, "live": live.get(line.id),
-                     "closes": _closes(line, at) if open_now else None, "opens": next_opening(line, at),
+                     "closes": _closes(line, at) if open_now else None, "opens": _opens(line, at, live),
                      "serves": [a for a in AUDIENCES if a in line.serves]})
     index = without_closed(config(), frozenset(live)).index
     nobody = []
     for audience in AUDIENCES:
         if not index.open_lines(at, audience):
-            opens = [(next_opening(line, at), line) for line in directory.ranked(audience)
-                     if line.id not in live]
+            # a line closed by hand is never the next to open before its closure ends
+            opens = [(_opens(line, at, live), line) for line in directory.ranked(audience)]
             opens = [(t, line) for t, line in opens if t is not None]
             first = min(opens, key=lambda pair: pair[0]) if opens else None
             nobody.append({"audience": audience, "next": first})
     changes = _changes()
     return render_template("now.html", at=at, rows=rows, nobody=nobody, changes=changes,
                            can_edit=bool(operator() and operator().can_edit))
+
+
+def _opens(line: Line, at: dt.datetime, live: dict[str, closures.LiveClosure]) -> dt.datetime | None:
+    """When the line opens next: for a line closed by hand, once its closure has ended (never
+    while it is closed until reopened)."""
+    closure = live.get(line.id)
+    return next_opening(line, at) if closure is None else next_opening_after(line, at, closure.until)
 
 
 def _changes(limit: int = 15) -> list[dict[str, Any]]:
@@ -146,12 +154,17 @@ def coverage_page() -> str:
 
 # -- Demand ---------------------------------------------------------------------------------
 
-def _date_arg(name: str, default: dt.date) -> dt.date:
+def _date_arg(name: str, default: dt.date, suffix: str = "") -> dt.date:
     text = request.args.get(name) or ""
+    if not text:
+        return default
     try:
-        return dt.date.fromisoformat(text) if text else default
+        day = dt.date.fromisoformat(text + suffix)
     except ValueError:
-        abort(400)
+        day = None
+    if day is None or day.year not in YEARS:
+        refuse(g.t["bad_date"])
+    return day  # type: ignore[return-value]
 
 
 def _min_count() -> int:
@@ -206,13 +219,8 @@ def outcomes_page() -> str:
 
 
 def _month_arg() -> dt.date:
-    text = request.args.get("month") or ""
-    if not text:
-        return (now().date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)  # the last whole month
-    try:
-        return dt.date.fromisoformat(text + "-01")
-    except ValueError:
-        abort(400)
+    last_whole_month = (now().date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    return _date_arg("month", last_whole_month, "-01")
 
 
 @bp.route("/report")
@@ -279,6 +287,18 @@ MAX_TRANSCRIPT = 60
 RTL = ("ar",)  # languages written right to left: their sentences are shown that way
 
 
+def _transcript(text: str) -> list[list[str]]:
+    """The transcript the page sent back: a list of lists of strings, or the request is refused."""
+    try:
+        found = json.loads(text)
+    except ValueError:
+        found = None
+    if not isinstance(found, list) or not all(
+            isinstance(entry, list) and all(isinstance(part, str) for part in entry) for entry in found):
+        refuse(g.t["bad_transcript"])
+    return found[-MAX_TRANSCRIPT:]  # type: ignore[index]
+
+
 @bp.route("/try", methods=["GET", "POST"])
 def try_page() -> Any:
     t = g.t
@@ -291,10 +311,7 @@ def try_page() -> Any:
     transcript: list[list[str]] = []
     turn, url, error = None, "", None
     if request.method == "POST":
-        try:
-            transcript = json.loads(request.form.get("transcript") or "[]")[-MAX_TRANSCRIPT:]
-        except ValueError:
-            transcript = []
+        transcript = _transcript(request.form.get("transcript") or "[]")
         key, status = request.form.get("key", ""), request.form.get("status", "")
         url = request.form.get("url") or "/voice"
         if request.form.get("restart"):

@@ -1,4 +1,4 @@
-"""The console's tables: operator accounts and the log of changes to them.
+"""The console's tables: operator accounts, the log of changes to them, login budgets.
 
 They join the store's MetaData, so the store's schema test and the README's "What this service
 stores" see them like the store's own tables; migration 0002 creates them. Names and roles of
@@ -10,6 +10,7 @@ from sqlalchemy import Column, DateTime, Integer, String, Table
 from ..store.schema import OPERATOR_LEN, metadata
 
 ROLE_LEN, HASH_LEN = 16, 255
+KEY_LEN = 16 + OPERATOR_LEN  # "account:" and the longest name a login form takes
 
 operators = Table(
     "operators", metadata,
@@ -17,9 +18,17 @@ operators = Table(
     Column("role", String(ROLE_LEN), nullable=False),  # viewer | editor
     Column("password_hash", String(HASH_LEN), nullable=False),  # scrypt, salted (werkzeug)
     Column("created_at", DateTime(), nullable=False),  # UTC
-    # Login throttling per account: counted across every process that shares the database.
-    Column("failed_logins", Integer(), nullable=False),
-    Column("locked_until", DateTime(), nullable=True),  # UTC
+    # Raised at logout: every session signed with an older version ends, on every worker.
+    Column("session_version", Integer(), nullable=False, server_default="0"),
+)
+
+# Login budgets (throttle.py), by key: "address:<client address>", "account:<name tried>" or
+# "device:<id of a browser's device cookie>". Nothing about a call.
+login_budgets = Table(
+    "login_budgets", metadata,
+    Column("key", String(KEY_LEN), primary_key=True),
+    Column("tries", Integer(), nullable=False),  # in a row, without a good password
+    Column("last_try", DateTime(), nullable=False),  # UTC
 )
 
 operator_log = Table(

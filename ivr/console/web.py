@@ -1,18 +1,25 @@
 """The console's blueprint: sessions, login and logout, roles, CSRF, security headers, errors.
-The pages themselves are in pages.py."""
+The pages themselves are in pages.py.
+
+A session holds the operator's name, the account's creation instant, its session version and
+when it began: logout raises the version (every copy of the cookie ends, on every worker), and
+SESSION_HOURS after the login it ends whatever its use. A browser where an operator signed in
+keeps a device cookie (DEVICE_COOKIE) naming them: its tries have a login budget of their own."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, Response, current_app, g, redirect, render_template, request,
-                   session, url_for)
+from flask import (Blueprint, Flask, Response, abort, current_app, g, make_response, redirect,
+                   render_template, request, session, url_for)
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 from wtforms.validators import ValidationError
@@ -21,13 +28,16 @@ from ..config import Settings
 from ..loading import Config
 from ..store.database import StoreSettings, make_engine
 from . import accounts
-from .settings import ConsoleSettings
+from .refusals import RefusalLog
+from .settings import ConsoleSettings, client_address
 from .words import DEFAULT, LANGUAGES, words
 
 log = logging.getLogger("ivr.console")
 
 PREFIX = "/console"
 SESSION_HOURS = 8
+DEVICE_COOKIE, DEVICE_DAYS = "ivr_console_device", 180
+refusals = RefusalLog(log)
 
 bp = Blueprint("console", __name__, url_prefix=PREFIX, template_folder="templates",
                static_folder="static", static_url_path="/static")
@@ -49,10 +59,20 @@ class ConsoleSessions(SecureCookieSessionInterface):
     no cookie and verifies no signature."""
 
     def open_session(self, app: Flask, request):  # type: ignore[no-untyped-def, override]
-        path = request.path
-        if path != PREFIX and not path.startswith(PREFIX + "/"):
+        if not is_console(request.path):
             return None
         return super().open_session(app, request)
+
+    def get_expiration_time(self, app: Flask, session) -> dt.datetime | None:  # type: ignore[no-untyped-def, override]
+        """The cookie expires SESSION_HOURS after the login, however often it is used."""
+        began = session.get("began")
+        if isinstance(began, (int, float)):
+            return dt.datetime.fromtimestamp(began, dt.timezone.utc) + dt.timedelta(hours=SESSION_HOURS)
+        return super().get_expiration_time(app, session)
+
+
+def is_console(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
 
 
 def mount(app: Flask, console: ConsoleSettings, settings: Settings, engine: Engine | None,
@@ -68,6 +88,11 @@ def mount(app: Flask, console: ConsoleSettings, settings: Settings, engine: Engi
         dt.datetime.now(dt.timezone.utc), generation)  # no file is read here: workers start fast
     from . import pages  # noqa: F401  (the pages join the blueprint)
     app.register_blueprint(bp)
+    app.after_request(_headers)
+
+
+def _device_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="ivr-console-device")  # type: ignore[arg-type]
 
 
 def mount_off(app: Flask) -> None:
@@ -76,6 +101,7 @@ def mount_off(app: Flask) -> None:
                         "(or --dev on a workstation).\n", 503, content_type="text/plain; charset=utf-8")
     app.add_url_rule(PREFIX + "/", "console_off", off)
     app.add_url_rule(PREFIX + "/<path:path>", "console_off", off, methods=["GET", "POST"])
+    app.after_request(_headers)
 
 
 # -- what every page uses -------------------------------------------------------------------
@@ -133,6 +159,8 @@ _OPEN = {"console.login", "console.static", "console.language"}
 @bp.before_request
 def _guard() -> Response | None:
     g.t = words(lang())
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in request.values.get("next", "")):
+        refuse(g.t["bad_next"])  # a redirect to it could split the answer's headers
     if request.method == "POST":
         try:
             validate_csrf(request.form.get("csrf_token"))
@@ -140,17 +168,39 @@ def _guard() -> Response | None:
             raise CSRFError(str(error)) from None
     name = session.get("operator")
     g.operator = accounts.find(engine(), name) if name else None
-    if g.operator is not None and session.get("since") != g.operator.created_at.isoformat():
-        g.operator = None  # removed and made anew under the same name: not the same account
-    if name and g.operator is None:  # the account was removed: the session ends here
-        session.pop("operator", None)
+    if g.operator is not None and not _session_holds(g.operator):
+        g.operator = None
+    if name and g.operator is None:  # removed, logged out elsewhere or too old: it ends here
+        _end_session()
     if g.operator is None and request.endpoint not in _OPEN:
         return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
     return None
 
 
-@bp.after_request
+def _session_holds(found: accounts.Operator) -> bool:
+    began = session.get("began")
+    return (session.get("since") == found.created_at.isoformat()  # not a new account of the same name
+            and session.get("version") == found.session_version  # no logout since
+            and isinstance(began, (int, float))
+            and real_now().timestamp() - began < SESSION_HOURS * 3600)
+
+
+def _end_session() -> None:
+    chosen = session.get("lang")
+    session.clear()
+    if chosen:
+        session["lang"] = chosen
+
+
+def refuse(message: str, status: int = 400) -> None:
+    """End the request with the console's error page saying `message`."""
+    abort(make_response(render_template("error.html", message=message), status))
+
+
 def _headers(response: Response) -> Response:
+    """On every answer under /console/, the 404 of an unknown path and the console-off 503 included."""
+    if not is_console(request.path):
+        return response
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -170,7 +220,7 @@ def _template_globals() -> dict[str, Any]:
 
 @bp.errorhandler(CSRFError)
 def _csrf_refused(error: CSRFError) -> tuple[str, int]:
-    log.warning("refused a console form without a valid CSRF token: %s %s", request.method, request.path)
+    refusals.refused("csrf")  # summed up: a flood of forged forms costs a line a minute
     return render_template("error.html", message=words(lang())["csrf_refused"]), 400
 
 
@@ -193,6 +243,17 @@ def _safe_next(target: str | None) -> str:
     return url_for("console.now_page")
 
 
+def _device(name: str) -> str | None:
+    """The id of this browser's device cookie, if it was given for `name`."""
+    try:
+        held = _device_signer().loads(request.cookies.get(DEVICE_COOKIE, ""), max_age=DEVICE_DAYS * 86400)
+    except BadData:  # none, forged, too old or not ours
+        return None
+    if isinstance(held, dict) and held.get("name") == name and isinstance(held.get("id"), str):
+        return held["id"]
+    return None
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     t = g.t
@@ -200,36 +261,39 @@ def login() -> Any:
     if request.method == "POST":
         name = (request.form.get("username") or "").strip()[:100]
         password = request.form.get("password") or ""
-        result = accounts.login(engine(), name, password, real_now())
+        device = _device(name)
+        client = accounts.Client(client_address(request.environ, console().settings.trusted_proxies), device)
+        result = accounts.login(engine(), name, password, real_now(), client)
         if result.operator is not None:
-            chosen = session.get("lang")
-            session.clear()  # a fresh session at every login
+            _end_session()  # a fresh session at every login
             session.permanent = True
-            session["operator"] = result.operator.name
-            session["since"] = result.operator.created_at.isoformat()
-            if chosen:
-                session["lang"] = chosen
+            session.update(operator=result.operator.name, since=result.operator.created_at.isoformat(),
+                           version=result.operator.session_version, began=int(real_now().timestamp()))
             log.info("console login: %s", result.operator.name)
-            return redirect(_safe_next(request.form.get("next")))
+            response = redirect(_safe_next(request.form.get("next")))
+            known = _device_signer().dumps({"name": name, "id": device or secrets.token_urlsafe(16)})
+            response.set_cookie(DEVICE_COOKIE, known, max_age=DEVICE_DAYS * 86400, path=PREFIX,
+                                secure=console().settings.secure_cookies, httponly=True, samesite="Lax")
+            return response
         if result.busy:
             message, status = t["login_busy"], 429
-            log.warning("console login refused: too many password checks in this process just now")
-        elif result.locked_until is not None:
-            local = result.locked_until.astimezone(config().directory.timezone)
-            message, status = t["login_locked"].format(time=f"{local:%H:%M}"), 429
-            log.warning("console login refused: %r is locked until %s", name, f"{local:%H:%M}")
+            refusals.refused("busy")
+        elif result.retry_at is not None:
+            local = result.retry_at.astimezone(config().directory.timezone)
+            message, status = t["login_wait"].format(time=f"{local:%H:%M:%S}"), 429
+            refusals.refused("waiting")
         else:
             message, status = t["login_wrong"], 401
-            log.warning("console login refused: wrong name or password for %r", name)
+            refusals.refused("wrong")
     return render_template("login.html", message=message, next=request.values.get("next", "")), status
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    chosen = session.get("lang")
-    session.clear()
-    if chosen:
-        session["lang"] = chosen
+    found = operator()
+    if found is not None:
+        accounts.end_sessions(engine(), found.name)
+    _end_session()
     return redirect(url_for("console.login"))
 
 

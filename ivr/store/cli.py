@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -97,20 +99,20 @@ def prune() -> None:
 
 @click.command()
 @click.argument("line_id")
-@click.option("--until", "until_text", metavar="T", help="ISO 8601 time it reopens by itself "
-              "(default: until `ivr reopen`).")
+@click.option("--until", "until_text", metavar="T", help="When it reopens by itself: a time of day "
+              "(18:00: the next 18:00 from now) or ISO 8601 (2026-12-24T18:00); default: until `ivr reopen`.")
 @click.option("--reason", default="", help="Why, for the audit trail and the other operators.")
 @click.option("--by", "by", required=True, help="Your name, for the audit trail.")
 def close(line_id: str, until_text: str | None, reason: str, by: str) -> None:
     """Close a line now: every server skips it within 10 seconds."""
-    from ..config import TimeFormatError, parse_instant
+    from ..config import TimeFormatError
     from . import closures
     _, config = _config()
     _known_line(config, line_id)
     until = None
     if until_text:
         try:
-            until = parse_instant(until_text, config.directory.timezone)
+            until = parse_until(until_text, config.directory.timezone, _now())
         except TimeFormatError as error:
             raise click.BadParameter(str(error), param_hint="--until") from None
     engine = _engine(_settings())
@@ -120,6 +122,24 @@ def close(line_id: str, until_text: str | None, reason: str, by: str) -> None:
         raise click.UsageError(str(error)) from None
     shown = f"until {_local(made.until, config)}" if made.until else "until reopened"
     click.echo(f"closed {line_id} {shown}")
+
+
+def parse_until(text: str, zone: ZoneInfo, now: dt.datetime) -> dt.datetime:
+    """`--until`: a time of day alone ("18:00", "8:30") is the next such time in the directory's
+    zone (today if it is still ahead, else tomorrow), so that examples and habits never go stale;
+    anything else is an ISO 8601 instant."""
+    from ..config import TimeFormatError, parse_instant
+    if re.fullmatch(r"\d{1,2}:\d{2}", text.strip()):
+        try:
+            time_of_day = dt.time.fromisoformat(text.strip().zfill(5))
+        except ValueError:
+            raise TimeFormatError(f"{text!r} is not a time of day; expected HH:MM like 18:00") from None
+        local = now.astimezone(zone)
+        at = dt.datetime.combine(local.date(), time_of_day, tzinfo=zone)
+        if at <= local:
+            at = dt.datetime.combine(local.date() + dt.timedelta(days=1), time_of_day, tzinfo=zone)
+        return dt.datetime.fromtimestamp(at.timestamp(), zone)  # a wall time skipped in spring: one hour on
+    return parse_instant(text, zone)
 
 
 @click.command()

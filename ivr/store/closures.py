@@ -6,6 +6,7 @@ Instants are stored as naive UTC (both engines keep them alike); callers pass aw
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, Row, delete, func, insert, select
@@ -55,16 +56,23 @@ def _from_db(at: dt.datetime | None) -> dt.datetime | None:
     return at.replace(tzinfo=UTC) if at is not None else None
 
 
+def plain(text: str) -> str:
+    """The text on one line without control or format characters (terminal escapes, bidi
+    overrides): stored so, and read so, since a reason is printed to terminals and pages."""
+    text = " ".join(text.split())
+    return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
+
+
 def check_operator(name: str) -> str:
     name = name.strip()
-    if not name or len(name) > OPERATOR_LEN or any(ch in name for ch in "\r\n\t"):
+    if not name or len(name) > OPERATOR_LEN or plain(name) != name:
         raise ClosureError(f"--by {name!r} is not an operator name; expected a name of 1 to "
-                           f"{OPERATOR_LEN} characters on one line")
+                           f"{OPERATOR_LEN} characters on one line without control characters")
     return name
 
 
 def _check_reason(reason: str) -> str:
-    reason = " ".join(reason.split())
+    reason = plain(reason)
     if len(reason) > REASON_LEN:
         raise ClosureError(f"--reason is {len(reason)} characters long; expected at most {REASON_LEN}")
     return reason
@@ -106,7 +114,7 @@ def _log(connection: Connection, action: str, line_id: str, by: str, now: dt.dat
 def _closure(row: Row) -> LiveClosure:
     closed_at = _from_db(row.closed_at)
     assert closed_at is not None  # NOT NULL
-    return LiveClosure(row.line_id, closed_at, _from_db(row.until), row.reason, row.closed_by)
+    return LiveClosure(row.line_id, closed_at, _from_db(row.until), plain(row.reason), plain(row.closed_by))
 
 
 def _row(connection: Connection, line_id: str) -> LiveClosure | None:
@@ -134,5 +142,5 @@ def log(engine: Engine, limit: int = 50) -> tuple[LogEntry, ...]:
     """The latest changes, newest first."""
     with engine.connect() as connection:
         rows = connection.execute(select(closure_log).order_by(closure_log.c.id.desc()).limit(limit))
-        return tuple(LogEntry(r.id, _from_db(r.at) or r.at, r.action, r.line_id, _from_db(r.until), r.reason,
-                              r.operator) for r in rows)
+        return tuple(LogEntry(r.id, _from_db(r.at) or r.at, r.action, r.line_id, _from_db(r.until),
+                              plain(r.reason), plain(r.operator)) for r in rows)

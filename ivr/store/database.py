@@ -108,8 +108,9 @@ def make_engine(settings: StoreSettings, *, serving: bool = False) -> Engine:
 
     `serving`: a serving worker's engine. Its SQLite file is opened with mode=rw (never created:
     `ivr serve` made it before the workers start, and a worker must not make an empty file
-    without a schema) and waits near-zero for a lock. Otherwise the file's folder is created
-    when missing, and a lock is waited for up to CONNECT_TIMEOUT (the commands)."""
+    without a schema) and waits near-zero for a lock. Otherwise the file and its folder are
+    created when missing (the file with mode 0600), and a lock is waited for up to
+    CONNECT_TIMEOUT (the commands)."""
     url = make_url(settings.url)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if url.get_backend_name() == "sqlite":
@@ -117,7 +118,7 @@ def make_engine(settings: StoreSettings, *, serving: bool = False) -> Engine:
         if serving and file:
             url = url.set(database=f"file:{url.database}", query={**url.query, "mode": "rw", "uri": "true"})
         elif file:
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(url.database))
         kwargs["connect_args"] = {"timeout": LIVE_SQLITE_BUSY_SECONDS if serving else CONNECT_TIMEOUT}
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -126,6 +127,16 @@ def make_engine(settings: StoreSettings, *, serving: bool = False) -> Engine:
         kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT,
                                   "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"}
     return create_engine(url, **kwargs)
+
+
+def _create_private(path: Path) -> None:
+    """The SQLite file, created readable by this user only (0600) when missing: it holds the
+    operators' password hashes. SQLite gives its -wal and -shm files the same mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def describe(error: BaseException) -> str:

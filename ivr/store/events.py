@@ -69,9 +69,12 @@ def derive(config: Config, hook: Webhook, step: flow.Step, now: dt.datetime) -> 
         events.append((DIAL_ATTEMPT, then.line_id))
     said = _said(step)
     came_from = incoming.node if incoming is not None else None
-    reached_closed = (outgoing is not None and outgoing.node == flow.CLOSED_NODE) or (
+    # nobody for this caller: the closed menu, or (a caller who has not said who they are) only
+    # lines for some callers open; counted once, where the call first got there
+    nobody = (flow.CLOSED_NODE, flow.ONLY_SOME_NODE)
+    reached_closed = (outgoing is not None and outgoing.node in nobody) or (
         isinstance(then, flow.Hangup) and "closed.none_open" in said)
-    if reached_closed and came_from != flow.CLOSED_NODE:
+    if reached_closed and came_from not in nobody:
         audience = (outgoing or incoming or flow.CallState("", "")).audience
         events.append((UNMET, f"{audience}/{_soon(config, audience, now)}"))
     if isinstance(then, flow.Hangup) and not (hook.name == DIALED and hook.dial_status in _TALKED):
