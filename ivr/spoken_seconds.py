@@ -66,16 +66,16 @@ COEFFICIENTS = {
     "en": Coefficients(per_syllable=0.1889, per_digit=0.3126, per_pause=0.4273, per_stop=0.3179,
                        base=0.2183),
     # fitted on 2026-12-04 over every prompt of prompts/tr|ar|ru|uk|pl.yaml, the same way
-    "tr": Coefficients(per_syllable=0.1914, per_digit=0.3384, per_pause=0.581, per_stop=0.6927,
-                       base=-0.1091),
-    "ar": Coefficients(per_syllable=0.1346, per_digit=0.5663, per_pause=0.381, per_stop=0.5045,
-                       base=-0.1394),
-    "ru": Coefficients(per_syllable=0.1551, per_digit=0.3159, per_pause=0.4991, per_stop=0.5458,
-                       base=-0.0226),
-    "uk": Coefficients(per_syllable=0.1486, per_digit=0.2717, per_pause=0.4641, per_stop=0.648,
-                       base=-0.2312),
-    "pl": Coefficients(per_syllable=0.2283, per_digit=0.443, per_pause=0.3861, per_stop=0.5049,
-                       base=-0.0962),
+    "tr": Coefficients(per_syllable=0.1923, per_digit=0.3179, per_pause=0.6104, per_stop=0.7265,
+                       base=-0.1461),
+    "ar": Coefficients(per_syllable=0.132, per_digit=0.4848, per_pause=0.5922, per_stop=0.5655,
+                       base=-0.1746),
+    "ru": Coefficients(per_syllable=0.1551, per_digit=0.301, per_pause=0.5322, per_stop=0.6269,
+                       base=-0.1126),
+    "uk": Coefficients(per_syllable=0.1482, per_digit=0.2528, per_pause=0.5535, per_stop=0.7267,
+                       base=-0.3672),
+    "pl": Coefficients(per_syllable=0.2269, per_digit=0.4287, per_pause=0.4089, per_stop=0.5564,
+                       base=-0.1466),
 }
 
 
