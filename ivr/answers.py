@@ -13,7 +13,7 @@ from typing import Callable, NamedTuple
 from urllib.parse import parse_qsl
 
 from . import flow
-from .live_closed import NOTHING_CLOSED, without_closed
+from .live_closed import NOTHING_CLOSED, NOTHING_DEMOTED, Closed, without_closed
 from .loading import Config
 from .twiml import CACHE_SIZE, Renderer
 
@@ -50,8 +50,10 @@ def no_events(config: Config, hook: Webhook, step: flow.Step, now: dt.datetime) 
 class Answers:
     """Answers for one loaded Config; the cache lives and dies with it (a reload starts afresh).
 
-    `closed`, the lines an operator closed live, is part of what an answer depends on, so a
-    closing or reopening is obeyed from the next request on, never served stale from the cache."""
+    `closed`, the lines an operator closed live with each closure's end, is part of what an
+    answer depends on, so a closing, a reopening or a new end is obeyed from the next request
+    on, never served stale from the cache;
+    so is `demoted`, the lines tried last after many dials in a row without a talk."""
 
     def __init__(self, config: Config, renderer: Renderer | None = None,
                  events: EventsOf = no_events) -> None:
@@ -60,14 +62,16 @@ class Answers:
         self.events = events
         self._twiml = lru_cache(maxsize=CACHE_SIZE)(self._decide_and_render)
 
-    def twiml(self, hook: Webhook, now: dt.datetime, closed: frozenset[str] = NOTHING_CLOSED) -> str:
+    def twiml(self, hook: Webhook, now: dt.datetime, closed: Closed = NOTHING_CLOSED) -> str:
         return self._twiml(hook, now.replace(second=0, microsecond=0), closed).twiml
 
-    def answer(self, hook: Webhook, now: dt.datetime, closed: frozenset[str] = NOTHING_CLOSED) -> Answer:
-        return self._twiml(hook, now.replace(second=0, microsecond=0), closed)
+    def answer(self, hook: Webhook, now: dt.datetime, closed: Closed = NOTHING_CLOSED,
+               demoted: frozenset[str] = NOTHING_DEMOTED) -> Answer:
+        return self._twiml(hook, now.replace(second=0, microsecond=0), closed, demoted)
 
-    def _decide_and_render(self, hook: Webhook, minute: dt.datetime, closed: frozenset[str]) -> Answer:
-        config = without_closed(self.config, closed)
+    def _decide_and_render(self, hook: Webhook, minute: dt.datetime, closed: Closed,
+                           demoted: frozenset[str] = NOTHING_DEMOTED) -> Answer:
+        config = without_closed(self.config, closed, demoted)
         step = decide(config, hook, minute)
         twiml = self.renderer.render(step, self.config.directory.service.caller_id or hook.service_number)
         try:

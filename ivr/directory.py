@@ -114,6 +114,7 @@ class Resource:
 
 
 SHORT_TALK_SECONDS = 30  # a "completed" dial shorter than this may have been a voicemail
+TRY_LAST_AFTER = 5  # dials in a row without a talk after which a line is tried last
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,9 @@ class ServiceNumber:
     # the Twilio account owns. None: the dialled number. Never the caller's.
     caller_id: str | None = None
     short_talk_seconds: int = SHORT_TALK_SECONDS
+    # A line whose last this-many dials all ended without a talk (a changed number, an
+    # outage) is tried last, never dropped, until a talk on it; counted by the store.
+    try_last_after: int = TRY_LAST_AFTER
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import holidays
 
 from .directory import (
     SHORT_TALK_SECONDS,
+    TRY_LAST_AFTER,
     ANYONE,
     AUDIENCES,
     HOLIDAY_RULES,
@@ -38,7 +39,7 @@ _LINE_KEYS = {
 }
 _RESOURCE_KEYS = {"id", "kind", "name", "serves", "web", "phone", "source"}
 _TOP_KEYS = {"timezone", "public_holidays", "service", "numbers", "best_fit", "lines", "resources"}
-_SERVICE_KEYS = {"free_to_call", "caller_id", "short_talk_seconds"}
+_SERVICE_KEYS = {"free_to_call", "caller_id", "short_talk_seconds", "try_last_after"}
 
 
 
@@ -106,7 +107,12 @@ def _service(doc: YamlDoc, value: Any) -> ServiceNumber:
                                                   "a whole number from 0 to 600, e.g. 30")
         seconds = SHORT_TALK_SECONDS
     free = _flag(doc, "service.free_to_call", value.get("free_to_call"), False)
-    return ServiceNumber(bool(free), caller_id, seconds)
+    after = value.get("try_last_after", TRY_LAST_AFTER)
+    if isinstance(after, bool) or not isinstance(after, int) or not 1 <= after <= 1000:
+        doc.problem("service.try_last_after", f"{after!r} is not a number of dials; expected a whole "
+                                              "number from 1 to 1000, e.g. 5")
+        after = TRY_LAST_AFTER
+    return ServiceNumber(bool(free), caller_id, seconds, after)
 
 
 # -- small checks ---------------------------------------------------------------------------

@@ -78,6 +78,13 @@ class Metrics:
                                 "at start, one more for each reload that was accepted",
                                 multiprocess_mode="livemin", registry=own)
         self.generation.set(generation)
+        # Per line of the directory (ids from hotlines.yaml, nothing of a caller): dials in a row
+        # without a talk, as every host shares them in the database. livemax: every worker reads
+        # the same row; a dead worker's last value leaves the sum.
+        self.unanswered = Gauge("ivr_line_unanswered_in_a_row", "Dials in a row to a line that ended "
+                                "without a talk (busy, no answer, failed, a short completed); 0 after "
+                                "a talk. From service.try_last_after on, the line is tried last",
+                                ["line"], multiprocess_mode="livemax", registry=own)
         # Every series exists from the start (at 0), so that rates and alerts need no special case.
         for result in RELOAD_RESULTS:
             self.reloads.labels(result)
@@ -85,6 +92,12 @@ class Metrics:
         self._refusals = {reason: self.refusals.labels(reason) for reason in REFUSAL_REASONS}
         self._latency = {name: self.latency.labels(name) for name in (*WEBHOOK_PATHS.values(), OTHER)}
         self._requests: dict[tuple[str, str], Any] = {}
+
+    def lines_unanswered(self, line_ids: Iterable[str], runs: Any) -> None:
+        """Every line's run as last read (0 for a line without one)."""
+        for line in line_ids:
+            run = runs.get(line)
+            self.unanswered.labels(line).set(run.unanswered if run is not None else 0)
 
     def fallback(self, reason: str) -> None:
         self._fallbacks[reason].inc()

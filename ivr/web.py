@@ -91,7 +91,9 @@ def webhook_twiml(extensions: Mapping[str, Any], name: str, values: Mapping[str,
     live: Live | None = extensions["ivr.live"]
     if live is None:
         return extensions["ivr.service"].answers.twiml(hook, now)
-    answer = extensions["ivr.service"].answers.answer(hook, now, live.closed)
+    service: Service = extensions["ivr.service"]
+    answer = service.answers.answer(hook, now, live.closed_until,
+                                    live.tried_last(service.config.directory.service.try_last_after))
     try:
         live.count(now, answer.events, hook.dial_seconds)
     except Exception as error:  # counting must never change what the caller hears
@@ -329,6 +331,10 @@ def create_app(config: Config, settings: Settings, clock: Clock | None = None, g
     if live is not None:
         app.extensions[ops.READY_CHECKS]["database"] = lambda: live.ready()[0]
         app.extensions[ops.READY_DETAILS]["database"] = lambda: live.ready()[1]
+        metrics = app.extensions.get("ivr.metrics")
+        if metrics is not None:  # the lines' dials without a talk, as a gauge per line
+            live.on_runs = lambda runs: metrics.lines_unanswered(
+                [line.id for line in app.extensions["ivr.service"].config.directory.lines], runs)
 
     # The operators' console (ivr/console): one blueprint with its own hooks; off without settings.
     from .console import mount_console

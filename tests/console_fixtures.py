@@ -47,6 +47,11 @@ def seed_counts(engine: Engine, first: dt.date, last: dt.date, seed: int = 7) ->
             at = dt.datetime.combine(day, dt.time(hour))
             calls += n
             rows.append({"hour": at, "event": ev.CALL, "dimension": "started", "count": n, "seconds": 0})
+            guided = n // 3  # a third go to the guidance; some hang up at the main menu or there
+            rows += [{"hour": at, "event": ev.ENTERED, "dimension": "main", "count": n, "seconds": 0},
+                     {"hour": at, "event": ev.LEFT, "dimension": "main", "count": n - hour % 2, "seconds": 0},
+                     {"hour": at, "event": ev.ENTERED, "dimension": "guidance", "count": guided, "seconds": 0},
+                     {"hour": at, "event": ev.LEFT, "dimension": "guidance", "count": guided // 2, "seconds": 0}]
             if not busy or day.weekday() >= 5:
                 rows.append({"hour": at, "event": ev.UNMET, "dimension": "adult/later", "count": n, "seconds": 0})
                 continue

@@ -240,6 +240,11 @@ def test_a_close_that_cannot_be_made_says_why(editor: FlaskClient, db: Engine, f
     response = editor.post("/console/close", data=form | {"csrf_token": _token(editor, "/console/")})
     assert response.status_code == 400
     assert message in _text(response)
+    page = response.get_data(as_text=True)  # the Now page again, the message beside the form it came from
+    beside = re.search(r'<p class="problem" id="problem-hateaid">([^<]*)</p>', page)
+    assert beside and message in html.unescape(beside.group(1))
+    assert re.search(r'<input id="reason-hateaid" name="reason"[^>]* aria-invalid="true"', page)
+    assert "Wer ist jetzt erreichbar?" in page
     assert closures.active(db, PINNED) == ()
 
 
@@ -261,14 +266,24 @@ def test_the_now_page_names_the_audiences_with_nobody(config, db: Engine) -> Non
     text = _text(client.get("/console/"))
     for audience in ("Young people under 18", "Parents and relatives", "Adults affected", "Supporters"):
         assert audience in text
-    assert "Parents and relatives : reachable again Tue 1/12 09:00 (parents-line)" in text
+    # one date style per language, never "1/12"; names, not ids; the audit trail dated
+    assert "Parents and relatives : reachable again Tue 1 Dec 09:00 (Nummer gegen Kummer – parents' helpline)" in text
+    assert "Mon 30 Nov 10:30 account added victor (viewer)" in text
+    client.get("/console/lang/de")
+    text = _text(client.get("/console/"))
+    assert "Eltern und Angehörige : wieder erreichbar Di 1.12. 09:00 (Nummer gegen Kummer – Elterntelefon)" in text
+    assert "Stand Mo 30.11. 22:00 (Europe/Berlin)" in text
+    assert "Mo 30.11. 10:30 Konto angelegt victor (ansehen)" in text
+    for line_id in ("kids-line", "parents-line", "hateaid", "abuse-helpline", "viewer", "editor"):
+        assert line_id not in text
 
 
 @pytest.mark.parametrize("until, parents_row, next_for_parents", [
     # closed until reopened: never named as the next to open
-    (None, "when reopened by hand", "reachable again Tue 1/12 15:00 (abuse-helpline)"),
+    (None, "when reopened by hand", "reachable again Tue 1 Dec 15:00 (Sexual abuse helpline)"),
     # closed until Tuesday noon: its first open minute after that, not its regular 09:00
-    (dt.datetime(2026, 12, 1, 12, 0, tzinfo=BERLIN), "Tue 1/12 12:00", "reachable again Tue 1/12 12:00 (parents-line)"),
+    (dt.datetime(2026, 12, 1, 12, 0, tzinfo=BERLIN), "Tue 1 Dec 12:00",
+     "reachable again Tue 1 Dec 12:00 (Nummer gegen Kummer – parents' helpline)"),
 ])
 def test_the_now_page_never_names_a_line_closed_by_hand_as_next_before_its_closure_ends(
         config, db: Engine, until: dt.datetime | None, parents_row: str,  # type: ignore[no-untyped-def]
@@ -280,9 +295,10 @@ def test_the_now_page_never_names_a_line_closed_by_hand_as_next_before_its_closu
     _login(client)
     client.get("/console/lang/en")
     text = _text(client.get("/console/"))
-    row = text[text.index("parents-line ·"):text.index("hateaid ·")]
+    start = text.index("Nummer gegen Kummer – parents' helpline Parents")
+    row = text[start:text.index("HateAid – counselling", start)]
     assert f": ill {parents_row} Reopen " in row, row
-    assert "Tue 1/12 09:00" not in text  # the parents' line's regular opening
+    assert "Tue 1 Dec 09:00" not in text  # the parents' line's regular opening
     assert f"Parents and relatives : {next_for_parents}" in text
 
 
@@ -427,8 +443,11 @@ def test_ivr_user_add_list_remove_with_the_audit_trail(db: Engine) -> None:
                          input=PASSWORD + "\n")
     assert made.exit_code == 0 and made.output == "added paula (editor)\n"
     assert accounts.login(db, "paula", PASSWORD, PINNED, accounts.Client("127.0.0.1")).operator is not None
+    for _ in range(3):
+        accounts.login(db, "erika", "not her password", PINNED, accounts.Client("203.0.113.9"))
     listed = runner.invoke(main, ["user", "list"])
-    assert listed.output.splitlines() == ["erika  editor  since 2026-11-30", "paula  editor  since "
+    assert listed.output.splitlines() == ["erika  editor  since 2026-11-30  3 tries without the right password "
+                                          "from unknown browsers", "paula  editor  since "
                                           + dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d"),
                                           "victor  viewer  since 2026-11-30"]
     again = runner.invoke(main, ["user", "add", "paula", "--role", "viewer", "--password-stdin"], input=PASSWORD + "\n")
@@ -547,3 +566,122 @@ def test_health_checks_the_twilio_number_only_when_asked(config, db: Engine,  # 
 
 def test_without_its_settings_the_twilio_check_says_what_to_set(editor: FlaskClient) -> None:
     assert "Nicht eingerichtet: IVR_TWILIO_NUMBER" in _text(editor.get("/console/health"))
+
+
+def test_outcomes_show_where_calls_ended_in_the_menus_with_names(editor: FlaskClient, db: Engine) -> None:
+    from ivr.store import counts
+    hour = dt.datetime(2026, 11, 24, 9)
+    counts.write(db, {(hour, "entered", "main"): [40, 0], (hour, "left", "main"): [33, 0],
+                      (hour, "entered", "guidance"): [12, 0], (hour, "left", "guidance"): [6, 0],
+                      (hour, "entered", "guide_act"): [6, 0], (hour, "left", "guide_act"): [4, 0]})
+    page = editor.get("/console/outcomes").get_data(as_text=True)
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>', page)
+    flow = [row for row in rows if row[0] in ("Hauptmenü", "Hinweise (Auswahl)", "Hinweise: Was tun?")]
+    assert [tuple(html.unescape(cell) for cell in row) for row in flow] == [
+        ("Hauptmenü", "40", "33", "7"), ("Hinweise (Auswahl)", "12", "6", "6"), ("Hinweise: Was tun?", "6", "<5", "<5")]
+    assert 'aria-labelledby="flow-title flow-desc"' in page and "<title>Hauptmenü: endete hier 7</title>" in page
+    assert ">40 erreicht, 7 endeten hier</text>" in page
+    assert "guide_act" not in _text(editor.get("/console/outcomes"))  # names, not ids
+    editor.get("/console/lang/en")
+    assert "<title>Main menu: ended here 7</title>" in editor.get("/console/outcomes").get_data(as_text=True)
+
+
+def test_the_report_says_what_the_numbers_say_with_the_callers_choices(editor: FlaskClient, db: Engine) -> None:
+    from ivr.store import counts
+    hour = dt.datetime(2026, 11, 21, 22)  # a Saturday night
+    counts.write(db, {(hour, "call", "started"): [126, 0], (hour, "dial_outcome", "hateaid/completed"): [109, 0],
+                      (hour, "unmet", "adult/later"): [17, 0], (hour, "entered", "closed"): [17, 0],
+                      (hour, "left", "closed"): [5, 0], (hour, "no_connection", "nothing_open"): [5, 0],
+                      (hour, "main_choice", "0"): [50, 0], (hour, "main_choice", "1"): [30, 0],
+                      (hour, "main_choice", "other"): [6, 0], (hour, "audience", "young_person"): [30, 0]})
+    text = _text(editor.get("/console/report?month=2026-11"))
+    assert "Monatsbericht November 2026" in text and "Zeitraum 1.11.2026 bis 30.11.2026" in text
+    assert "17 von 126 Anrufen endeten ohne Gespräch mit einer Stelle." in text
+    assert "keine Stelle offen 5 aufgelegt im Menü „Ansage: gerade niemand offen“ 12" in text
+    assert "Keine." not in text.split("Warum Anrufe ohne Verbindung endeten")[1]
+    assert ("Tasten im Hauptmenü (jedes Mal, wenn jemand dort war) Taste 0 (sofort ein Gespräch) 50 "
+            "Taste 1 (Junge Menschen unter 18) 30 eine Taste ohne Bedeutung 6") in text
+    assert "Wer anruft (nach eigener Angabe) Junge Menschen unter 18 30" in text
+    page = editor.get("/console/report?month=2026-11").get_data(as_text=True)
+    assert '<table class="heat">' not in page  # the weekday x hour numbers: the non-zero ones, as text
+    assert "<li>Sa 22:00: 17</li>" in page
+    text = _text(editor.get("/console/report?month=2026-10"))  # nothing counted: nothing to explain
+    assert "Jeder Anruf in diesem Zeitraum führte zu einem Gespräch." not in text
+    assert "Warum Anrufe ohne Verbindung endeten Keine." in text
+
+
+def test_the_now_page_names_a_line_tried_last_after_dials_without_a_talk(editor: FlaskClient, db: Engine) -> None:
+    from ivr.store import dead_lines
+    tally = dead_lines.DialTally()
+    tally.add([("dial_outcome", "hateaid/no_answer")], PINNED - dt.timedelta(minutes=28))
+    tally.add([("dial_outcome", "hateaid/busy")] * 3 + [("dial_outcome", "kids-line/busy")] * 4, PINNED)
+    dead_lines.write(db, tally.take(), PINNED)
+    assert "Anwahlen in Folge" not in _text(editor.get("/console/"))  # four: not yet
+    tally.add([("dial_outcome", "hateaid/failed")] * 2, PINNED)
+    dead_lines.write(db, tally.take(), PINNED)
+    banners = re.findall(r'<p class="banner" role="status"[^>]*>([^<]*)</p>', editor.get("/console/").get_data(as_text=True))
+    assert [html.unescape(b) for b in banners] == [
+        "HateAid – Beratung für Betroffene digitaler Gewalt: 6 Anwahlen in Folge ohne Gespräch, seit 10:02; "
+        "wird zuletzt versucht, bis dort wieder jemand abnimmt."]
+
+
+def test_coverage_folds_repeating_gaps_and_names_lines(editor: FlaskClient) -> None:
+    page = editor.get("/console/coverage").get_data(as_text=True)
+    gaps = [html.unescape(item) for item in re.findall(r"<li>([^<]*)</li>", page.split('id="gaps-h"')[1].split("</section>")[0])]
+    assert len(gaps) == 14  # fourteen days for four audiences: folded, not one bullet per night
+    assert gaps[:3] == ["jeden Mo, Mi und Fr: 20 Uhr bis 14 Uhr am nächsten Tag",
+                        "jeden Di und Do: 20 Uhr bis 9 Uhr am nächsten Tag", "jeden Sa: 20 Uhr bis Mo 9 Uhr"]
+    text = _text(page)
+    assert "Nummer gegen Kummer – Kinder- und Jugendtelefon" in text
+    for line_id in ("kids-line", "parents-line", "hateaid", "abuse-helpline"):
+        assert line_id not in text
+    editor.get("/console/lang/en")
+    assert "every Tue and Thu: 20:00 to 09:00 the next day" in _text(editor.get("/console/coverage"))
+
+
+def _stripping_proxy(app, prefix: str = "/helpline"):  # type: ignore[no-untyped-def]
+    """A proxy that takes the prefix off before the app sees the request."""
+    def proxy(environ, start_response):  # type: ignore[no-untyped-def]
+        path = environ["PATH_INFO"]
+        if not path.startswith(prefix):
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"outside the prefix"]
+        environ["PATH_INFO"] = path[len(prefix):] or "/"
+        return app(environ, start_response)
+    return proxy
+
+
+@pytest.mark.parametrize("proxy", ["passes the prefix on", "strips the prefix"])
+def test_the_console_works_below_a_path_prefix(config, db: Engine, proxy: str) -> None:  # type: ignore[no-untyped-def]
+    from werkzeug.exceptions import NotFound
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+    from werkzeug.test import Client
+    settings = Settings.from_env({"IVR_PUBLIC_URL": "https://ngo.example.org/helpline"})
+    app = create_app(config, settings, clock=lambda: PINNED, console=ConsoleSettings(KEY, secure_cookies=False))
+    wsgi = DispatcherMiddleware(NotFound(), {"/helpline": app}) if proxy == "passes the prefix on" else _stripping_proxy(app)
+    browser = Client(wsgi)
+    first = browser.get("/helpline/console/outcomes")
+    assert first.status_code == 302 and first.headers["Location"] == "/helpline/console/login?next=/console/outcomes"
+    page = browser.get("/helpline/console/login?next=/console/outcomes").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert 'action="/helpline/console/login"' in page
+    response = browser.post("/helpline/console/login", data={"username": "erika", "password": PASSWORD,
+                                                              "csrf_token": token, "next": "/console/outcomes"})
+    assert response.status_code == 302 and response.headers["Location"] == "/helpline/console/outcomes"
+    assert "Path=/helpline/console" in response.headers["Set-Cookie"]
+    page = browser.get("/helpline/console/").get_data(as_text=True)  # the cookie came back: logged in
+    assert "Wer ist jetzt erreichbar?" in page
+    links = re.findall(r'(?:href|src|action)="(/[^"]*)"', page)
+    assert links and all(link.startswith("/helpline/console/") for link in links), links
+    assert browser.get("/helpline/console/static/console.css").status_code == 200
+    switched = browser.get("/helpline/console/lang/en?next=/console/coverage")
+    assert switched.headers["Location"] == "/helpline/console/coverage"
+    assert browser.post("/helpline/voice", data={"To": "+4930123456789"}).status_code == 200  # the calls too
+
+
+def test_dates_read_one_way_per_language_on_the_demand_page(editor: FlaskClient) -> None:
+    page = editor.get("/console/demand?from=2026-11-01&to=2026-11-29").get_data(as_text=True)
+    assert "Anrufe je Wochentag und Stunde, 1.11.2026 bis 29.11.2026;" in page
+    editor.get("/console/lang/en")
+    page = editor.get("/console/demand?from=2026-11-01&to=2026-11-29").get_data(as_text=True)
+    assert "1 Nov 2026" in page and "29 Nov 2026" in page and "2026-11-01 " not in page

@@ -86,6 +86,24 @@ def test_thirty_wrong_passwords_at_once_check_five_and_the_sixth_waits(engine: E
     assert throttle.tries(engine, "account:anna") == 0  # the good password cleared it
 
 
+def test_bursts_of_thirty_every_ten_seconds_get_six_checks_in_120_guesses(engine: Engine, checks: list[str]) -> None:
+    """The issue's attack: 30 at once, every 10 s; the 120th guess is the right password."""
+    accounts.add(engine, "anna", "editor", PASSWORD, by="tests", now=NOW)
+    checks.clear()
+    results = []
+    for burst in range(4):
+        at = NOW + dt.timedelta(seconds=10 * burst)
+        with ThreadPoolExecutor(30) as pool:
+            results += list(pool.map(lambda n: accounts.login(engine, "anna", WRONG, at,
+                                                              accounts.Client(f"203.0.113.{n}")),
+                                     range(30 if burst < 3 else 29)))
+    last = accounts.login(engine, "anna", PASSWORD, NOW + dt.timedelta(seconds=31), accounts.Client("203.0.113.99"))
+    assert len(checks) == 5 + 1  # five at once, then one when the first wait (30 s) was over
+    assert all(r.operator is None for r in results)
+    assert last.operator is None and last.retry_at == NOW + dt.timedelta(seconds=30 + 60)  # the wait doubled
+    assert throttle.tries(engine, "account:anna") == 6
+
+
 def test_the_waits_grow_and_never_exceed_the_longest() -> None:
     waits = [throttle.ACCOUNT.wait(n).total_seconds() for n in range(12)]
     assert waits == [0, 0, 0, 0, 0, 30, 60, 120, 240, 480, 900, 900]

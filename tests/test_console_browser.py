@@ -177,6 +177,76 @@ def test_the_keypad_reaches_a_dial_at_a_pinned_instant(browser: WebDriver, conso
     _shot(browser, "try")
 
 
+PHONE_W, PHONE_H = 390, 844
+
+
+def _as_phone(driver: WebDriver, on: bool = True) -> None:
+    """A phone's viewport (390 x 844 CSS px, touch, the page's viewport meta obeyed), or back."""
+    if on:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": PHONE_W, "height": PHONE_H, "deviceScaleFactor": 3, "mobile": True})
+    else:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def _overflow(driver: WebDriver) -> list[str]:
+    """What sticks out of the viewport to the right: the page's width, and each element whose
+    box ends beyond it (inside a box that scrolls on its own does not count)."""
+    return driver.execute_script("""
+        const width = arguments[0], out = [];
+        if (document.documentElement.scrollWidth > width) out.push('page ' + document.documentElement.scrollWidth);
+        for (const el of document.querySelectorAll('body *')) {
+            const r = el.getBoundingClientRect();
+            if (!r.width || r.right <= width + 0.5) continue;
+            let p = el.parentElement, inside = false;
+            while (p) { if (['auto', 'scroll'].includes(getComputedStyle(p).overflowX)) { inside = true; break; } p = p.parentElement; }
+            if (!inside) out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && el.className.baseVal === undefined ? '.' + el.className : '') + ' ' + Math.round(r.right));
+        }
+        return out.slice(0, 12);
+    """, PHONE_W)
+
+
+def test_every_page_fits_a_phone_without_a_sideways_scroll(browser: WebDriver, console_server) -> None:
+    _login(browser, console_server, EDITOR)
+    _as_phone(browser)
+    try:
+        found = {}
+        for lang in ("de", "en"):
+            browser.get(_url(console_server, f"lang/{lang}?next=/console/"))
+            for page in (*PAGES, "login"):
+                browser.get(_url(console_server, page))
+                assert browser.execute_script("return document.documentElement.clientWidth") == PHONE_W
+                found[(lang, page)] = _overflow(browser)
+                if lang == "de":
+                    _shot(browser, f"phone-{page or 'now'}")
+        bad = {key: value for key, value in found.items() if value}
+        assert not bad, "\n".join(f"{k}: {v}" for k, v in bad.items())
+        browser.get(_url(console_server))
+        for button in browser.find_elements(By.CSS_SELECTOR, "form.close button"):  # reachable without scrolling sideways
+            assert button.rect["x"] >= 0 and button.rect["x"] + button.rect["width"] <= PHONE_W, button.rect
+    finally:
+        _as_phone(browser, False)
+
+
+def test_the_coverage_chart_fills_the_width_with_hour_labels_of_12_px_or_more(browser: WebDriver, console_server) -> None:
+    _login(browser, console_server, EDITOR)
+    browser.get(_url(console_server, "coverage"))
+    found = browser.execute_script("""
+        const svg = document.querySelector('svg.timeline'), main = document.querySelector('main');
+        const box = svg.getBoundingClientRect(), style = getComputedStyle(main);
+        const room = main.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        const scale = box.width / svg.viewBox.baseVal.width;
+        const sizes = [...svg.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+        return {width: box.width, room: room, smallest: Math.min(...sizes),
+                hours: [...svg.querySelectorAll('text.hour')].map(t => t.textContent)};
+    """)
+    assert found["width"] >= 0.98 * found["room"], found  # the whole width of the page's content
+    assert found["smallest"] >= 12, found  # every label, as drawn on the screen
+    assert found["hours"] == ["6", "12", "18"] * 14  # each day's hours labelled
+    assert _errors(browser) == []
+    _shot(browser, "coverage-desktop")
+
+
 def test_a_simulated_call_in_arabic_is_shown_right_to_left(browser: WebDriver, console_server) -> None:
     _login(browser, console_server, EDITOR)
     browser.get(_url(console_server, "try"))

@@ -76,12 +76,24 @@ def test_coverage_names_holidays_that_close_a_line(directory: Directory) -> None
     assert any("Weihnacht" in why for row in christmas.lines for _, why in row.closed_days)
 
 
-def test_gaps_by_day_in_local_hours(directory: Directory) -> None:
-    day = dt.date(2026, 11, 30)
-    cov = coverage.build(directory, day, 1, (), "en")
-    adult = {row.key: row for row in cov.audiences}["adult"]
-    # Monday: abuse-helpline 09:00-14:00 and hateaid 10:00-13:00 serve adults
-    assert coverage.by_day(adult.gaps, cov.days, BERLIN) == [(day, ["00:00-09:00", "14:00-24:00"])]
+def test_repeating_gaps_are_folded_into_weekly_ones(directory: Directory) -> None:
+    first, last = dt.date(2026, 11, 30), dt.date(2026, 12, 13)  # two whole weeks
+    wide = coverage.build(directory, first - dt.timedelta(days=3), 20, (), "en")
+    young = {row.key: row for row in wide.audiences}["young_person"]
+    assert len(young.gaps) > 12  # one per night and weekend before folding
+    Fold, t = coverage.Fold, dt.time
+    assert coverage.fold(young.gaps, BERLIN, first, last) == [
+        Fold(t(20), t(14), 1, weekly=(0, 2, 4)),  # Mon, Wed, Fri 20:00 until 14:00 (kids-line opens)
+        Fold(t(20), t(9), 1, weekly=(1, 3)),
+        Fold(t(20), t(9), 2, weekly=(5,)),  # Saturday 20:00 until Monday 09:00
+    ]
+    # a gap that happens once stays a date; a window under two weeks folds nothing
+    one_week = coverage.fold(young.gaps, BERLIN, first, first + dt.timedelta(days=6))
+    assert all(not item.weekly and len(item.dates) == 1 for item in one_week)
+    nightly = [(dt.datetime(2026, 12, d, 22, tzinfo=BERLIN), dt.datetime(2026, 12, d + 1, 6, tzinfo=BERLIN))
+               for d in range(1, 15)]
+    [every] = coverage.fold(nightly, BERLIN, dt.date(2026, 12, 1), dt.date(2026, 12, 14))
+    assert every.every_day and (every.opens, every.closes, every.nights) == (t(22), t(6), 1)
 
 
 def test_the_heatmap_is_valid_svg_with_a_title_and_suppressed_cells_in_the_lightest_colour() -> None:
@@ -106,7 +118,7 @@ def test_the_timeline_is_valid_svg_with_every_row_labelled(directory: Directory)
     svg = ET.fromstring(str(charts.timeline(cov, BERLIN, dt.datetime(2026, 11, 30, 10, 30, tzinfo=BERLIN), words,
                                             {line.id: line.id for line in directory.lines},
                                             lambda d: ("Mon", f"{d.day}/{d.month}"), lambda s: "span")))
-    texts = [t.text for t in svg.iter(f"{SVG}text")]
+    texts = [" ".join(span.text for span in t.iter(f"{SVG}tspan")) or t.text for t in svg.iter(f"{SVG}text")]
     assert {"kids-line", "parents-line", "hateaid", "abuse-helpline", "Young people under 18", "Supporters"} <= set(texts)
     gaps = [r for r in svg.iter(f"{SVG}rect") if r.get("fill") == charts.GAP]
     assert gaps and all(r.find(f"{SVG}title").text.endswith("nobody reachable span") for r in gaps)

@@ -3,7 +3,8 @@ shell block runs (paths under /opt/helpline, /etc/helpline, /etc/nginx, /etc/sys
 /var/lib/helpline moved into the root), except `useradd`, `systemctl` and `nginx -t`
 (tests/test_deploy.py runs the site). `systemctl enable --now helpline` is played from the
 installed unit: its Environment=, EnvironmentFile=, StateDirectory= and WorkingDirectory=, its
-ExecStartPre= commands, then its ExecStart=. It ends with a signed call and a console login.
+ExecStartPre= commands, then its ExecStart=. It ends with a signed call, a console login and
+`ivr close` run the way the README says to run `ivr` on an installed host.
 
 It installs from the lock file like tests/test_production_install.py (the package registry, as
 `make test` itself needs; about a minute)."""
@@ -123,6 +124,7 @@ def test_the_readme_recipe_gives_a_serving_line_and_a_working_console(tmp_path: 
     try:
         _a_signed_call(server)
         _a_console_login(server, operator)
+        _an_operators_command(root, clone, env)
     finally:
         server.stop()
     log = server.log()
@@ -164,6 +166,24 @@ def _start_like_systemd(root: Path, name: str, tmp_path: Path) -> Server:
     server = Server(workdir, env, *rest, ivr=[command[0]])
     server.wait_healthy()
     return server
+
+
+def as_the_service(readme: str) -> str:
+    """The README's form of an `ivr` command on an installed host (its "..." left to fill)."""
+    found = re.search(r"^(sudo -u helpline env .*/opt/helpline/venv/bin/ivr) \.\.\.$", readme, re.M)
+    assert found, "the README does not say how to run ivr on an installed host"
+    return found.group(1)
+
+
+def _an_operators_command(root: Path, clone: Path, env: dict[str, str]) -> None:
+    """`ivr close` and `ivr closures` in the README's form for an installed host: the service's
+    files and database."""
+    prefix = _moved(_unsudo(as_the_service((clone / "README.md").read_text(encoding="utf-8"))), root)
+    for args in ("close parents-line --until 18:00 --reason 'nobody on shift' --by tests", "closures"):
+        done = subprocess.run(f"{prefix} {args}", shell=True, cwd=clone, env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("parents-line  closed ") and done.stdout.rstrip().endswith(": nobody on shift")
 
 
 def _a_signed_call(server: Server) -> None:

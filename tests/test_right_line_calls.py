@@ -18,7 +18,7 @@ from ivr import flow
 from ivr.config import bundled_dir
 from ivr.directory import Directory
 from ivr.flow import CallState, Gather
-from ivr.live_closed import next_opening_after, without_closed
+from ivr.live_closed import next_opening_after, until_reopened, without_closed
 from ivr.schedule_report import schedule_json, schedule_table
 from ivr.speech import web_text
 from ivr.store.closures import LiveClosure
@@ -261,7 +261,7 @@ def test_a_dated_closure_with_a_source_closes_the_line(tmp_path: Path) -> None:
 def test_in_the_call_a_line_closed_by_hand_is_never_named_as_next() -> None:
     """Saturday night: the abuse helpline would open first (Monday 09:00); closed by hand, the
     call names the next line for everyone instead, both in the closed menu and in only_some."""
-    closed = without_closed(C, frozenset({"abuse-helpline"}))
+    closed = without_closed(C, until_reopened({"abuse-helpline"}))
     step = flow.key_pressed(closed, CallState("main", "de"), "0", berlin(2026, 11, 28, 22))
     next_say = [say for say in step.then.say if say.key == "closed.next"]
     assert [dict(s.args)["name"].text for s in next_say] == [NAME_DE["hateaid"]]

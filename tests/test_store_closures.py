@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from ivr.answers import MENU, Answers, Webhook
 from ivr.cli import main
-from ivr.live_closed import without_closed
+from ivr.live_closed import until_reopened, without_closed
 from ivr.store import closures
 from ivr.store.live import Live
 from ivr.store.events import derive
@@ -89,7 +89,7 @@ def test_a_closed_line_is_skipped_and_the_answer_cache_knows_the_difference() ->
     answers = Answers(CONFIG)
     first = CONFIG.index.open_lines(TUE)[0]
     assert _dialled(answers.twiml(CONNECT_ANYONE, TUE)) == [first.phone]
-    after = answers.twiml(CONNECT_ANYONE, TUE, frozenset({first.id}))  # same minute, now closed
+    after = answers.twiml(CONNECT_ANYONE, TUE, until_reopened({first.id}))  # same minute, now closed
     second = CONFIG.index.open_lines(TUE)[1]
     assert _dialled(after) == [second.phone]
     assert _dialled(answers.twiml(CONNECT_ANYONE, TUE)) == [first.phone]  # reopened
@@ -98,11 +98,11 @@ def test_a_closed_line_is_skipped_and_the_answer_cache_knows_the_difference() ->
 def test_the_only_open_line_closed_is_like_nothing_open() -> None:
     """Saturday afternoon only kids-line is open: closed live, the caller hears the closed menu,
     exactly as at a time when nothing is open; the same events are counted."""
-    closed = without_closed(CONFIG, frozenset({"kids-line"}))
+    closed = without_closed(CONFIG, until_reopened({"kids-line"}))
     assert [line.id for line in CONFIG.index.open_lines(SAT_AFTERNOON, "young_person")] == ["kids-line"]
     assert closed.index.open_lines(SAT_AFTERNOON, "young_person") == ()
     answers = Answers(CONFIG, events=derive)
-    answer = answers.answer(CONNECT_YOUNG, SAT_AFTERNOON, frozenset({"kids-line"}))
+    answer = answers.answer(CONNECT_YOUNG, SAT_AFTERNOON, until_reopened({"kids-line"}))
     night = answers.answer(CONNECT_YOUNG, dt.datetime(2026, 11, 28, 22, 0, tzinfo=BERLIN))
     assert _dialled(answer.twiml) == []
     assert query(ET.fromstring(answer.twiml).find("Gather").get("action")) == {

@@ -65,7 +65,7 @@ def test_a_call_that_reaches_a_person_on_the_second_line(engine: Engine) -> None
         (hour, "call", "started", 0): 1, (hour, "main_choice", "3", 0): 1, (hour, "audience", "adult", 0): 1,
         (hour, "dial_attempt", "hateaid", 0): 1, (hour, "dial_outcome", "hateaid/busy", 0): 1,
         (hour, "dial_attempt", "abuse-helpline", 0): 1, (hour, "dial_outcome", "abuse-helpline/completed", 0): 1,
-        (hour, "talk", "abuse-helpline", 300): 1})
+        (hour, "talk", "abuse-helpline", 300): 1, (hour, "entered", "main", 0): 1, (hour, "left", "main", 0): 1})
 
 
 def test_cached_answers_count_too_and_short_talks_are_told_apart(engine: Engine) -> None:
@@ -79,7 +79,9 @@ def test_cached_answers_count_too_and_short_talks_are_told_apart(engine: Engine)
     assert _stored(engine) == Counter({
         (hour, "call", "started", 0): 2, (hour, "main_choice", "0", 0): 2,
         (hour, "dial_attempt", "abuse-helpline", 0): 2, (hour, "dial_outcome", "abuse-helpline/short_completed", 0): 1,
-        (hour, "dial_outcome", "abuse-helpline/completed", 0): 1, (hour, "talk", "abuse-helpline", 57): 2})
+        (hour, "dial_outcome", "abuse-helpline/completed", 0): 1, (hour, "talk", "abuse-helpline", 57): 2,
+        (hour, "entered", "main", 0): 2, (hour, "left", "main", 0): 2,
+        (hour, "entered", "short_talk", 0): 1})  # the 12 s talk: offered more, then hung up
 
 
 def test_nobody_open_is_unmet_demand_and_a_call_without_connection(engine: Engine) -> None:
@@ -97,7 +99,9 @@ def test_nobody_open_is_unmet_demand_and_a_call_without_connection(engine: Engin
         (hour, "call", "started", 0): 2, (hour, "main_choice", "0", 0): 1, (hour, "unmet", "anyone/later", 0): 1,
         (hour, "no_connection", "nothing_open", 0): 1, (hour, "main_choice", "4", 0): 1,
         (hour, "language", "en", 0): 1, (hour, "main_choice", "9", 0): 1, (hour, "main_choice", "4", 0): 1,
-        (hour, "guidance", "guidance", 0): 1})
+        (hour, "guidance", "guidance", 0): 1,
+        (hour, "entered", "main", 0): 3, (hour, "left", "main", 0): 3,  # call 2 met main twice (German, English)
+        (hour, "entered", "closed", 0): 2, (hour, "left", "closed", 0): 2, (hour, "entered", "guidance", 0): 1})
 
 
 def test_unmet_demand_within_the_hour() -> None:
@@ -135,11 +139,11 @@ def test_a_database_away_changes_no_word_and_loses_no_count(engine: Engine, capl
     import xml.etree.ElementTree as ET
     assert ET.tostring(new_call().press("0")) == ET.tostring(reference)
     assert live.flush() == 0
-    assert ('could not add 3 counts to the database (OperationalError: connection failed: connection to '
+    assert ('could not add 5 counts to the database (OperationalError: connection failed: connection to '
             'server at "127.0.0.1", port 1 failed: Connection refused') in caplog.text
     assert caplog.text.rstrip().endswith("accepting TCP/IP connections?); kept in memory")
     live.engine = working
-    assert live.flush() == 3
+    assert live.flush() == 5
     assert _stored(engine)[("2026-11-24T15:00:00", "call", "started", 0)] == 1
 
 
@@ -194,11 +198,22 @@ def _december(engine: Engine) -> None:
     put(5, 22, "unmet", "adult/later", 9)  # a Saturday
     put(6, 10, "unmet", "parent/within_hour", 2)  # a Sunday
     put(5, 22, "no_connection", "nothing_open", 9)
+    put(1, 9, "entered", "main", 40)
+    put(1, 9, "left", "main", 30)  # 10 hung up at the main menu
+    put(1, 9, "entered", "guidance", 5)
+    put(1, 10, "left", "guidance", 2)  # 3 ended in the guidance menu, an hour later
+    put(1, 9, "entered", "guide_act", 2)
+    put(1, 9, "left", "guide_act", 2)  # nobody ended there
+    put(1, 9, "left", "closed", 1)  # entered before the span: never a negative count
     put(31, 23, "call", "started", 1)
     put(30, 23, "call", "started", 100)  # outside the span below? no: inside
     rows[(dt.datetime(2027, 1, 1, 0), "call", "started")] = [50, 0]  # outside: the day after --to
     rows[(dt.datetime(2026, 11, 30, 23), "call", "started")] = [50, 0]  # outside: before --from
     counts.write(engine, rows)
+    from ivr.store import dead_lines
+    tally = dead_lines.DialTally()  # hateaid: six dials in a row without a talk, as the report is made
+    tally.add([("dial_outcome", "hateaid/no_answer")] * 6, dt.datetime(2026, 12, 31, 13, tzinfo=dt.timezone.utc))
+    dead_lines.write(engine, tally.take(), dt.datetime(2026, 12, 31, 13, tzinfo=dt.timezone.utc))
 
 
 def test_report_json_has_the_agreed_shape_and_suppresses_small_counts(engine: Engine) -> None:
@@ -210,15 +225,16 @@ def test_report_json_has_the_agreed_shape_and_suppresses_small_counts(engine: En
         "totals": {"calls": 144, "connected": 22, "unmet": 11},
         "lines": {
             "kids-line": {"attempts": 30, "completed": 20, "busy": 7, "no_answer": 0, "failed": "<5",
-                          "short_completed": "<5", "talk_minutes": 210.0},
+                          "short_completed": "<5", "talk_minutes": 210.0, "unanswered_in_a_row": 0},
             "parents-line": {"attempts": 0, "completed": 0, "busy": 0, "no_answer": 0, "failed": 0,
-                             "short_completed": 0, "talk_minutes": 0.0},
+                             "short_completed": 0, "talk_minutes": 0.0, "unanswered_in_a_row": 0},
             "hateaid": {"attempts": "<5", "completed": "<5", "busy": 0, "no_answer": 0, "failed": 0,
-                        "short_completed": 0, "talk_minutes": "<5"},
+                        "short_completed": 0, "talk_minutes": "<5", "unanswered_in_a_row": 6},
             "abuse-helpline": {"attempts": 0, "completed": 0, "busy": 0, "no_answer": 0, "failed": 0,
-                               "short_completed": 0, "talk_minutes": 0.0},
+                               "short_completed": 0, "talk_minutes": 0.0, "unanswered_in_a_row": 0},
         },
         "unmet_by_hour": [["sat", 22, 9], ["sun", 10, "<5"]],
+        "ended_in_menu": {"main": 10, "guidance": "<5", "guide_act": 0},
     }
     assert report.to_json(built, 2)["lines"]["hateaid"]["attempts"] == 2  # IVR_REPORT_MIN_COUNT
 
@@ -237,10 +253,16 @@ def test_report_command_in_every_format(engine: Engine, database_url: str, tmp_p
     row = next(line for line in lines if line.startswith("kids-line"))
     assert row.split() == ["kids-line", "30", "20", "<5", "7", "0", "<5", "70%", "210.0"]
     assert "  sat 22:00  9" in lines and "  nothing_open   9" in lines
+    assert "Dials in a row without a talk, now: hateaid (6 in a row)" in lines
+    ended = lines.index("Ended in a menu (hung up there), most frequent first:")
+    assert lines[ended + 1:ended + 4] == ["  main           10", "  guidance       <5", "  guide_act      0"]
+    assert data["ended_in_menu"] == {"main": 10, "guidance": "<5", "guide_act": 0}
     csv_lines = run("--format", "csv", "--by", "week").output.splitlines()
     assert csv_lines[0] == "section,name,field,value"
     assert "line,hateaid,talk_minutes,<5" in csv_lines and "by_week,2026-11-30,calls,43" in csv_lines
     assert "by_week,2026-11-30,calls,<5" not in csv_lines
+    assert [line for line in csv_lines if line.startswith("ended_in_menu,")] == [
+        "ended_in_menu,main,calls,10", "ended_in_menu,guidance,calls,<5", "ended_in_menu,guide_act,calls,0"]
     bad = CliRunner().invoke(main, ["report", "--from", "2026-12-31", "--to", "2026-12-01"], env=env)
     assert bad.exit_code == 2 and "2026-12-31 is after --to 2026-12-01; expected a date on or before it" in bad.output
 
@@ -302,24 +324,25 @@ SERVICE = "+4930123456789"
 @pytest.mark.parametrize("at,hook,expected", [
     # Saturday afternoon only kids-line is open: busy, then nobody else to try
     ("2026-11-28T15:00", ("dialed", "n=main&l=de&a=young_person&t=kids-line", "", "busy", SERVICE),
-     (("dial_outcome", "kids-line/busy"),)),
+     (("dial_outcome", "kids-line/busy"), ("entered", "unreachable"))),
     ("2026-11-28T15:00", ("menu", "n=unreachable&l=de&a=young_person&r=1", "", "", SERVICE),
-     (("no_connection", "none_answered"),)),
+     (("left", "unreachable"), ("no_connection", "none_answered"))),
     # ... and a caller who has not said who they are: not put through to it, so nobody for them
     ("2026-11-28T15:00", ("menu", "n=main&l=de", "0", "", SERVICE),
-     (("main_choice", "0"), ("unmet", "anyone/later"))),
+     (("left", "main"), ("main_choice", "0"), ("entered", "only_some"), ("unmet", "anyone/later"))),
     ("2026-11-28T15:00", ("menu", "n=only_some&l=de", "", "", SERVICE),
-     (("no_connection", "nothing_open"),)),
+     (("left", "only_some"), ("no_connection", "nothing_open"))),
     # without a usable service number nothing is dialled (the hotline would see the caller's)
-    ("2026-11-24T15:30", ("menu", "n=main&l=de&r=1", "", "", None), (("no_connection", "no_caller_id"),)),
-    ("2026-11-28T22:00", ("menu", "n=closed&l=de&r=1", "", "", SERVICE), (("no_connection", "nothing_open"),)),
+    ("2026-11-24T15:30", ("menu", "n=main&l=de&r=1", "", "", None), (("left", "main"), ("no_connection", "no_caller_id"))),
+    ("2026-11-28T22:00", ("menu", "n=closed&l=de&r=1", "", "", SERVICE), (("left", "closed"), ("no_connection", "nothing_open"))),
     # a talk: long enough, or short (maybe a voicemail: the caller is offered more)
     ("2026-11-24T15:30", ("dialed", "n=main&l=de&t=hateaid", "", "completed", SERVICE, 600),
      (("dial_outcome", "hateaid/completed"), ("talk", "hateaid"))),
     ("2026-11-24T15:30", ("dialed", "n=main&l=de&t=hateaid", "", "completed", SERVICE, 12),
-     (("dial_outcome", "hateaid/short_completed"), ("talk", "hateaid"))),
-    ("2026-11-24T15:30", ("menu", "n=main&l=de", "6", "", SERVICE), (("main_choice", "other"),)),
-    ("2026-11-24T15:30", ("menu", "n=guidance&l=de", "#", "", SERVICE), ()),  # repeated: not heard anew
+     (("dial_outcome", "hateaid/short_completed"), ("talk", "hateaid"), ("entered", "short_talk"))),
+    ("2026-11-24T15:30", ("menu", "n=main&l=de", "6", "", SERVICE), (("left", "main"), ("main_choice", "other"), ("entered", "main"))),
+    ("2026-11-24T15:30", ("menu", "n=guidance&l=de", "#", "", SERVICE),  # repeated: not heard anew as guidance
+     (("left", "guidance"), ("entered", "guidance"))),
 ])
 def test_events_of_single_answers(at: str, hook: tuple, expected: tuple) -> None:
     from ivr.answers import Answers, Webhook

@@ -277,3 +277,49 @@ class CallLoad:
                 self.errors.append(f"{type(error).__name__}: {error}")
             next_at += 1 / self.rate
             self._stopping.wait(max(0.0, next_at - time.monotonic()))
+
+
+@dataclass
+class PhoneNetwork:
+    """Twilio's voice side, standing in for it over real HTTP: a call arrives (POST /voice with
+    Twilio's fields), keys are pressed at each <Gather>, and each <Dial> ends as the number
+    dialled behaves here (`answers`: number -> (DialCallStatus, DialCallDuration); a number not
+    listed talks for 300 s). Every URL is resolved against the one last requested, as Twilio
+    does. `dialled` lists each <Dial>'s number in the order they came."""
+
+    answers: dict[str, tuple[str, int]] = field(default_factory=dict)
+    to: str = "+4930123456789"
+    dialled: list[str] = field(default_factory=list)
+
+    def call(self, base_url: str, keys: str = "0", max_dials: int = 10) -> list[str]:
+        """One call: presses `keys` one by one at the menus, then lets every Dial end as the
+        numbers behave, until a talk or the call's end. Returns the numbers this call dialled."""
+        import xml.etree.ElementTree as ET
+        from urllib.parse import urljoin
+        from urllib.request import Request, urlopen
+
+        def post(url: str, **fields: str) -> ET.Element:
+            form = {"AccountSid": ACCOUNT_SID, "CallSid": "CA" + "5" * 32, "To": self.to, "Called": self.to,
+                    "From": CALLER, "Caller": CALLER, "CallStatus": "in-progress",
+                    "Direction": "inbound", "ApiVersion": "2010-04-01", **fields}
+            with urlopen(Request(url, urlencode(form).encode(), method="POST"), timeout=10) as response:
+                return ET.fromstring(response.read())
+
+        url = urljoin(base_url, "voice")
+        root, dialled, pressed = post(url), [], list(keys)
+        while True:
+            gather, dial = root.find("Gather"), root.find("Dial")
+            if gather is not None and pressed:
+                url = urljoin(url, gather.get("action"))
+                root = post(url, Digits=pressed.pop(0))
+            elif dial is not None and len(dialled) < max_dials:
+                number = (dial.findtext("Number") or "").strip()
+                dialled.append(number)
+                self.dialled.append(number)
+                status, seconds = self.answers.get(number, ("completed", 300))
+                url = urljoin(url, dial.get("action"))
+                root = post(url, DialCallStatus=status, DialCallDuration=str(seconds))
+                if status == "completed" and seconds >= 30:
+                    return dialled
+            else:
+                return dialled

@@ -90,18 +90,45 @@ def _subtract(spans: list[Span], cuts: list[Span]) -> list[Span]:
     return out
 
 
-def by_day(spans: Sequence[Span], days: Sequence[dt.date], zone: dt.tzinfo) -> list[tuple[dt.date, list[str]]]:
-    """Spans as local "HH:MM-HH:MM" per date (a span across midnight shows on both dates)."""
-    out = []
-    for day in days:
-        start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
-        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
-        texts = [f"{_hhmm(s, day, zone)}-{_hhmm(e, day, zone)}" for s, e in _clip(spans, start, end)]
-        if texts:
-            out.append((day, texts))
-    return out
+@dataclass(frozen=True)
+class Fold:
+    """Gaps that repeat, said once: the same local times on the given weekdays of every week of
+    the window (`weekly`), or on single dates (`dates`)."""
+
+    opens: dt.time  # the gap's local start
+    closes: dt.time  # its local end
+    nights: int  # midnights it spans: 0 within a day, 1 overnight, 2 over a weekend...
+    weekly: tuple[int, ...] = ()  # weekdays (0 = Monday) on which it starts every week
+    dates: tuple[dt.date, ...] = ()  # dates on which it starts once in the window
+
+    @property
+    def every_day(self) -> bool:
+        return len(self.weekly) == 7
 
 
-def _hhmm(at: dt.datetime, day: dt.date, zone: dt.tzinfo) -> str:
-    local = at.astimezone(zone)
-    return "24:00" if local.date() > day else f"{local:%H:%M}"
+def fold(gaps: Sequence[Span], zone: dt.tzinfo, first: dt.date, last: dt.date) -> list[Fold]:
+    """`gaps` (whole, not cut at the window's edges) that touch first..last, folded: a gap that
+    starts at the same times on the same weekday in each week of the window is one weekly entry
+    (all seven weekdays: "every night"); the rest stay single dates. Weekly ones first, from
+    Monday on; then the dates."""
+    start = dt.datetime.combine(first, dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    shapes: dict[tuple[dt.time, dt.time, int], dict[int, list[dt.date]]] = {}
+    for opens, closes in gaps:
+        if closes <= start or opens >= end:
+            continue
+        a, b = opens.astimezone(zone), closes.astimezone(zone)
+        nights = (b.date() - a.date()).days - (1 if b.time() == dt.time() else 0)
+        close_time = b.time() if b.time() != dt.time() else dt.time(23, 59, 59)
+        shapes.setdefault((a.time(), close_time, nights), {}).setdefault(a.weekday(), []).append(a.date())
+    weeks = ((last - first).days + 1) // 7
+    out: list[tuple[tuple[int, int, dt.date], Fold]] = []
+    for (opens_at, closes_at, nights), by_weekday in shapes.items():
+        weekly = sorted(day for day, dates in by_weekday.items() if weeks >= 2 and len(dates) >= weeks)
+        once = sorted(d for day, dates in by_weekday.items() if day not in weekly for d in dates)
+        # over two nights or more the end's weekday differs by start day: one entry each
+        for together in ([weekly] if nights < 2 else [[day] for day in weekly]) if weekly else []:
+            out.append(((0, together[0], dt.date.min), Fold(opens_at, closes_at, nights, weekly=tuple(together))))
+        for date in once:
+            out.append(((1, 0, date), Fold(opens_at, closes_at, nights, dates=(date,))))
+    return [item for _, item in sorted(out, key=lambda pair: (pair[0], pair[1].opens))]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..answers import DIALED, MENU, VOICE, Answers, Webhook
+from ..live_closed import Closed
 from ..terminal_call import SERVICE_NUMBER, Turn, parse_turn
 from ..twiml import DIALED_PATH, MENU_PATH
 
@@ -22,7 +23,7 @@ class NotAStep(ValueError):
     """A URL that is not one of the call's webhooks."""
 
 
-def play(answers: Answers, url: str, at: dt.datetime, closed: frozenset[str], *, digits: str = "",
+def play(answers: Answers, url: str, at: dt.datetime, closed: Closed, *, digits: str = "",
          outcome: str = "") -> Turn:
     path, _, query = url.partition("?")
     name = _PATHS.get("/" + path.lstrip("/"))

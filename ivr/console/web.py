@@ -63,6 +63,10 @@ class ConsoleSessions(SecureCookieSessionInterface):
             return None
         return super().open_session(app, request)
 
+    def get_cookie_path(self, app: Flask) -> str:
+        """The console's paths as the browser sees them: below the service's prefix, if any."""
+        return request.script_root + PREFIX
+
     def get_expiration_time(self, app: Flask, session) -> dt.datetime | None:  # type: ignore[no-untyped-def, override]
         """The cookie expires SESSION_HOURS after the login, however often it is used."""
         began = session.get("began")
@@ -83,6 +87,9 @@ def mount(app: Flask, console: ConsoleSettings, settings: Settings, engine: Engi
     app.config.update(SESSION_COOKIE_NAME="ivr_console", SESSION_COOKIE_PATH=PREFIX, SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SECURE=console.secure_cookies, SESSION_COOKIE_SAMESITE="Lax",
                       PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS))
+    prefix = urlsplit(settings.public_url or "").path.rstrip("/")
+    if prefix:
+        app.wsgi_app = _below_public_prefix(app.wsgi_app, prefix)  # type: ignore[method-assign]
     app.extensions["ivr.console"] = Console(
         console, settings, engine or make_engine(StoreSettings.from_env()),
         dt.datetime.now(dt.timezone.utc), generation)  # no file is read here: workers start fast
@@ -93,6 +100,18 @@ def mount(app: Flask, console: ConsoleSettings, settings: Settings, engine: Engi
 
 def _device_signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt="ivr-console-device")  # type: ignore[arg-type]
+
+
+def _below_public_prefix(wsgi: Any, prefix: str) -> Any:
+    """Behind a proxy that strips the public URL's path (IVR_PUBLIC_URL=https://host/helpline,
+    `proxy_pass http://127.0.0.1:8000/`): the console's links, redirects and cookie still name
+    /helpline/console/... . A server mounted there itself (SCRIPT_NAME) is left as it is."""
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if not environ.get("SCRIPT_NAME") and is_console(path):
+            environ["SCRIPT_NAME"] = prefix
+        return wsgi(environ, start_response)
+    return app
 
 
 def mount_off(app: Flask) -> None:
@@ -239,7 +258,7 @@ def _safe_next(target: str | None) -> str:
     if target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and parts.path.startswith(PREFIX + "/"):
-            return target
+            return request.script_root + target  # below the service's prefix, if any
     return url_for("console.now_page")
 
 
@@ -272,7 +291,7 @@ def login() -> Any:
             log.info("console login: %s", result.operator.name)
             response = redirect(_safe_next(request.form.get("next")))
             known = _device_signer().dumps({"name": name, "id": device or secrets.token_urlsafe(16)})
-            response.set_cookie(DEVICE_COOKIE, known, max_age=DEVICE_DAYS * 86400, path=PREFIX,
+            response.set_cookie(DEVICE_COOKIE, known, max_age=DEVICE_DAYS * 86400, path=request.script_root + PREFIX,
                                 secure=console().settings.secure_cookies, httponly=True, samesite="Lax")
             return response
         if result.busy:

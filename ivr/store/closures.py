@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass
+from typing import Iterable
 
 from sqlalchemy import Connection, Engine, Row, delete, func, insert, select
 
+from ..live_closed import Closed
 from .schema import OPERATOR_LEN, REASON_LEN, closure_log, live_closures
 
 UTC = dt.timezone.utc
@@ -126,6 +128,11 @@ def all_closures(connection: Connection) -> tuple[LiveClosure, ...]:
     """Every stored closure, run out or not, by line id."""
     rows = connection.execute(select(live_closures).order_by(live_closures.c.line_id))
     return tuple(_closure(row) for row in rows)
+
+
+def in_force(found: Iterable[LiveClosure], now: dt.datetime) -> Closed:
+    """The closures in force at `now` as the call obeys them: each line with its closure's end."""
+    return frozenset((c.line_id, c.until) for c in found if c.active(now))
 
 
 def active(engine: Engine, now: dt.datetime) -> tuple[LiveClosure, ...]:

@@ -50,7 +50,7 @@ def load(path: Path) -> tuple[int | None, tuple[LiveClosure, ...]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         found = tuple(LiveClosure(item["line_id"], dt.datetime.fromisoformat(item["closed_at"]),
-                                  dt.datetime.fromisoformat(item["until"]) if item["until"] else None,
+                                  _until(item.get("until")),
                                   "", "")
                       for item in data["closures"])
         return int(data["version"]), found
@@ -60,3 +60,14 @@ def load(path: Path) -> tuple[int | None, tuple[LiveClosure, ...]]:
         log.error("cannot read the closures kept in %s (%s: %s); obeying only what the database says",
                   path, type(error).__name__, error)
         return None, ()
+
+
+def _until(text: str | None) -> dt.datetime | None:
+    """A closure's end as kept; none (or a file written before ends were kept): until reopened,
+    the safe reading, since the database's answer replaces it within seconds."""
+    if text is None:
+        return None
+    until = dt.datetime.fromisoformat(text)
+    if until.tzinfo is None or until.utcoffset() is None:
+        raise ValueError(f"until {text!r} has no UTC offset; expected an aware instant")
+    return until

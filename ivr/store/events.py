@@ -25,6 +25,10 @@ DIAL_OUTCOME = "dial_outcome"  # line/completed|busy|no_answer|failed|short_comp
 TALK = "talk"  # line; its `seconds` add up DialCallDuration
 UNMET = "unmet"  # audience/within_hour|later: wanted a person, no suitable line open
 NO_CONNECTION = "no_connection"  # why a call ended without a connection
+# A node's menu was played (its Gather), and a webhook came back from that Gather (a key or
+# silence). Entered minus left, summed over a span, is the calls that ended at that node: two
+# independent counts, nothing links the one to the other.
+ENTERED, LEFT = "entered", "left"  # dimension: the menu node's id
 DROPPED = "counts_dropped"  # counts lost while the database could not take them
 
 OUTCOMES = ("completed", "busy", "no_answer", "failed", "short_completed")
@@ -45,6 +49,8 @@ def derive(config: Config, hook: Webhook, step: flow.Step, now: dt.datetime) -> 
     outgoing = then.state if isinstance(then, (flow.Gather, flow.Dial)) else None
     if hook.name == VOICE:
         events.append((CALL, "started"))
+    if hook.name == MENU and incoming is not None:  # every /menu webhook answers a Gather of ours
+        events.append((LEFT, incoming.node))
     if incoming is not None and outgoing is not None:
         if outgoing.lang != incoming.lang:
             events.append((LANGUAGE, outgoing.lang))
@@ -67,6 +73,8 @@ def derive(config: Config, hook: Webhook, step: flow.Step, now: dt.datetime) -> 
             events.append((DIAL_OUTCOME, f"{line}/{_STATUS.get(hook.dial_status, 'failed')}"))
     if isinstance(then, flow.Dial):
         events.append((DIAL_ATTEMPT, then.line_id))
+    if isinstance(then, flow.Gather):
+        events.append((ENTERED, then.state.node))
     said = _said(step)
     came_from = incoming.node if incoming is not None else None
     # nobody for this caller: the closed menu, or (a caller who has not said who they are) only

@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from . import closures, closures_cache, counts, spool
+from . import closures, closures_cache, counts, dead_lines, spool
+from ..live_closed import NOTHING_CLOSED, Closed
 from .database import QUERY_TIMEOUT, StoreSettings, describe, make_engine
 from .events import with_talk
 from .readiness import CHECKED, FLUSHED, STALE_SECONDS, ReadyBoard, verdict
@@ -76,7 +77,8 @@ class Live:
         self.poll_seconds = poll_seconds
         self.flush_seconds = flush_seconds
         self.buffer = counts.CountBuffer(max_keys)
-        self.closed: frozenset[str] = frozenset()
+        # The closures in force, each line with its end: what every answer obeys (swapped whole)
+        self.closed_until: Closed = NOTHING_CLOSED
         # Without a state folder (tests of one part), nothing is kept on disk.
         self.cache_path = closures_cache.path_in(state_dir) if state_dir else None
         self.spool_dir = spool.dir_in(state_dir) if state_dir else None
@@ -90,6 +92,12 @@ class Live:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._hour_of: tuple[dt.datetime | None, dt.datetime] = (None, dt.datetime.min)
+        # Dead lines: this worker's dial outcomes on their way, every host's runs as last read
+        self.dials = dead_lines.DialTally()
+        self.runs: dict[str, dead_lines.Run] = {}
+        self._tried_last: tuple[object, int, frozenset[str]] = (None, 0, frozenset())
+        self._dials_failing = False
+        self.on_runs: Callable[[dict[str, dead_lines.Run]], None] | None = None  # e.g. the /metrics gauge
 
     @classmethod
     def from_settings(cls, settings: StoreSettings, zone: ZoneInfo, clock: Clock = system_clock,
@@ -100,6 +108,11 @@ class Live:
 
     # -- the request path: no I/O --------------------------------------------------------------
 
+    @property
+    def closed(self) -> frozenset[str]:
+        """The ids of the lines closed now."""
+        return frozenset(line_id for line_id, _ in self.closed_until)
+
     def ready(self) -> tuple[bool, str]:
         """(ready?, when the store last worked) for GET /ready: the same in every worker."""
         return verdict(self.board, self.stale_seconds)
@@ -107,6 +120,16 @@ class Live:
     def count(self, now: dt.datetime, events: tuple[tuple[str, str], ...], talk_seconds: int | None = None) -> None:
         if events:
             self.buffer.add(self._hour(now), with_talk(events, talk_seconds))
+            self.dials.add(events, now)
+
+    def tried_last(self, after: int) -> frozenset[str]:
+        """The lines with `after` or more dials in a row without a talk, on any host, as last
+        read (worked out once per read, not per request)."""
+        runs, seen_after, lines = self._tried_last
+        if runs is not self.runs or seen_after != after:
+            lines = dead_lines.tried_last(self.runs, after)
+            self._tried_last = (self.runs, after, lines)
+        return lines
 
     def _hour(self, now: dt.datetime) -> dt.datetime:
         """The local wall-clock hour of `now`, worked out once per minute."""
@@ -164,9 +187,33 @@ class Live:
                 log.warning("the live closures can be read again")
             self._failing = False
         now = self.clock()
-        closed = frozenset(c.line_id for c in self._closures if c.active(now))
-        if closed != self.closed:
-            self.closed = closed  # one assignment: a request sees the old set or the new one
+        closed = closures.in_force(self._closures, now)
+        if closed != self.closed_until:
+            self.closed_until = closed  # one assignment: a request sees the old set or the new one
+        self.sync_dials()
+
+    def sync_dials(self) -> None:
+        """Add this worker's dial outcomes to the shared runs, then read every host's."""
+        taken = self.dials.take()
+
+        def share() -> dict[str, dead_lines.Run]:
+            dead_lines.write(self.engine, taken, self.clock())
+            return dead_lines.read_all(self.engine)
+        try:
+            runs = self._bounded(share)
+        except Exception as error:
+            self.dials.put_back(taken)
+            if not self._dials_failing:
+                log.error("cannot share the lines' dials without a talk (%s); trying again", describe(error))
+            self._dials_failing = True
+            return
+        self._dials_failing = False
+        self.runs = runs  # swapped whole, like the closures
+        if self.on_runs is not None:
+            try:
+                self.on_runs(runs)
+            except Exception as error:  # a figure lost, never the store thread
+                log.warning("could not show the lines' dials without a talk: %s", type(error).__name__)
 
     def _keep_closures(self, version: int, found: tuple[closures.LiveClosure, ...]) -> None:
         if self.cache_path is None:
@@ -187,7 +234,7 @@ class Live:
             _, kept = closures_cache.load(self.cache_path)
             self._closures = kept
             now = self.clock()
-            self.closed = frozenset(c.line_id for c in kept if c.active(now))
+            self.closed_until = closures.in_force(kept, now)
 
     def flush(self) -> int:
         """Write this worker's counts, with every spooled count this worker can claim, in one
@@ -270,6 +317,7 @@ class Live:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.flush()
+        self.sync_dials()
         lost = self.buffer.take()
         if lost:
             log.error("lost %d counts: this worker stops, the database could not take them and "

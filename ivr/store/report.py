@@ -1,7 +1,7 @@
 """`ivr report`: what the counts say over a span of local dates, with small counts suppressed.
 
 Calls, connections and outcomes per line, talk minutes, unmet demand by weekday and hour, why
-calls ended without a connection, and optionally the same totals per hour, day, week or month.
+calls ended without a connection, in which menu calls ended (entered minus left), and optionally the same totals per hour, day, week or month.
 Every count from 1 to IVR_REPORT_MIN_COUNT - 1 leaves the service as "<N" (default "<5"): a
 small count could point to one person."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from sqlalchemy import Engine
 
-from . import counts, events as ev
+from . import counts, dead_lines, events as ev
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 LINE_FIELDS = ("attempts", "completed", "busy", "no_answer", "failed", "short_completed")
@@ -33,8 +33,11 @@ class Report:
     unmet_by_hour: Counter = field(default_factory=Counter)  # (weekday, hour) -> count
     reasons: Counter = field(default_factory=Counter)  # why no connection -> count
     choices: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    entered: Counter = field(default_factory=Counter)  # menu node -> its menu played
+    left: Counter = field(default_factory=Counter)  # menu node -> a key or silence came back
     by: str | None = None
     periods: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    unanswered: dict[str, int] = field(default_factory=dict)  # line -> dials in a row without a talk, now
 
 
 def build(engine: Engine, first: dt.date, last: dt.date, line_ids: Sequence[str],
@@ -46,6 +49,7 @@ def build(engine: Engine, first: dt.date, last: dt.date, line_ids: Sequence[str]
     with engine.connect() as connection:
         hourly = counts.read_hourly(connection, start, end)
         daily = counts.read_daily(connection, first, last)
+        report.unanswered = {line: run.unanswered for line, run in dead_lines.read(connection).items()}
     for hour, event, dimension, count, seconds in hourly:
         _add(report, hour, True, event, dimension, count, seconds)
     for day, event, dimension, count, seconds in daily:  # folded days: no hour of day any more
@@ -80,6 +84,10 @@ def _add(report: Report, at: dt.datetime, hourly: bool, event: str, dimension: s
             report.periods[period]["unmet"] += count
     elif event == ev.NO_CONNECTION:
         report.reasons[dimension] += count
+    elif event == ev.ENTERED:
+        report.entered[dimension] += count
+    elif event == ev.LEFT:
+        report.left[dimension] += count
     else:
         report.choices[event][dimension] += count
 
@@ -92,6 +100,19 @@ def _period(at: dt.datetime, by: str) -> str:
     if by == "week":
         return (at.date() - dt.timedelta(days=at.weekday())).isoformat()
     return at.strftime("%Y-%m")
+
+
+def ended_in_menu(report: Report) -> Counter:
+    """Calls that ended at each menu node: entered minus left over the whole span (a call that
+    entered just before the span and left inside it makes the difference at most 0, never less)."""
+    return Counter({node: max(n - report.left[node], 0) for node, n in report.entered.items()})
+
+
+def menu_flow(report: Report) -> list[tuple[str, int, int, int]]:
+    """(node, entered, went on, ended there) for every node entered, most entered first."""
+    ended = ended_in_menu(report)
+    return [(node, n, n - ended[node], ended[node])
+            for node, n in sorted(report.entered.items(), key=lambda item: (-item[1], item[0]))]
 
 
 # -- leaving the service: suppressed -----------------------------------------------------------
@@ -111,6 +132,9 @@ def _line(report: Report, line_id: str, min_count: int) -> dict[str, Shown]:
     # A sum over a few talks tells about those few: suppressed like a small count.
     shown["talk_minutes"] = (f"<{min_count}" if 0 < talks < min_count
                              else round(report.talk_seconds[line_id] / 60, 1))
+    # The line's state as the report is made, not a count over its dates: dials in a row that
+    # ended without a talk (from service.try_last_after on, the line is tried last)
+    shown["unanswered_in_a_row"] = report.unanswered.get(line_id, 0)
     return shown
 
 
@@ -122,6 +146,9 @@ def to_json(report: Report, min_count: int) -> dict[str, Any]:
         "lines": {line_id: _line(report, line_id, min_count) for line_id in _line_ids(report)},
         "unmet_by_hour": [[WEEKDAYS[day], hour, suppress(count, min_count)]
                           for (day, hour), count in sorted(report.unmet_by_hour.items()) if count],
+        # most first: where callers give up; nodes as in data/menu.yaml, counted over from..to
+        "ended_in_menu": {node: suppress(ended, min_count) for node, ended in
+                          sorted(ended_in_menu(report).items(), key=lambda item: (-item[1], item[0]))},
     }
     if report.by:
         out["periods"] = [{"start": start, **{name: suppress(c[name], min_count)
@@ -145,6 +172,8 @@ def to_csv(report: Report, min_count: int) -> str:
         writer.writerow(["unmet_by_hour", day, f"{hour:02d}", value])
     for reason, value in report.reasons.most_common():
         writer.writerow(["no_connection", reason, "calls", suppress(value, min_count)])
+    for node, value in data["ended_in_menu"].items():
+        writer.writerow(["ended_in_menu", node, "calls", value])
     for event in sorted(report.choices):
         for dimension, value in sorted(report.choices[event].items()):
             writer.writerow([event, dimension, "count", suppress(value, min_count)])
@@ -167,11 +196,16 @@ def to_table(report: Report, min_count: int) -> str:
                                                     "no_answer", "failed")),
                      _rate(report, line_id, min_count), str(f["talk_minutes"])))
     out += _columns(rows)
+    tried_last = [f"{line_id} ({f['unanswered_in_a_row']} in a row)" for line_id, f in data["lines"].items()
+                  if f["unanswered_in_a_row"]]
+    out += ["", "Dials in a row without a talk, now: " + (", ".join(tried_last) or "none")]
     out += ["", "Wanted a person, none open (weekday x hour):"]
     out += [f"  {day} {hour:02d}:00  {count}" for day, hour, count in data["unmet_by_hour"]] or ["  none"]
     out += ["", "Ended without a connection, most frequent first:"]
     out += [f"  {reason:<14} {suppress(count, min_count)}"
             for reason, count in report.reasons.most_common()] or ["  none"]
+    out += ["", "Ended in a menu (hung up there), most frequent first:"]
+    out += [f"  {node:<14} {value}" for node, value in data["ended_in_menu"].items()] or ["  none"]
     for event in sorted(report.choices):
         shown = ", ".join(f"{dimension or '-'} {suppress(count, min_count)}"
                           for dimension, count in sorted(report.choices[event].items()))

@@ -51,3 +51,12 @@ closure_log = Table(
     Column("reason", String(REASON_LEN), nullable=False),
     Column("operator", String(OPERATOR_LEN), nullable=False),
 )
+
+line_dials = Table(
+    "line_dials", metadata,
+    # Per line, not per call: how many dials in a row ended without a talk, shared by every host.
+    Column("line_id", String(LINE_ID_LEN), primary_key=True),
+    Column("unanswered_in_a_row", Integer(), nullable=False),  # 0 after a talk
+    Column("since", DateTime(), nullable=True),  # UTC: the first dial of this run without a talk
+    Column("updated_at", DateTime(), nullable=False),  # UTC
+)
