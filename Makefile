@@ -46,10 +46,12 @@ soak-slow: $(BIN)/ivr
 # `make lock LOCK_FLAGS=--upgrade` takes the newest releases allowed: a change to review.
 LOCK_FLAGS ?=
 LOCK_ARGS  := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
-lock: $(BIN)/ivr
-	$(BIN)/pip install --quiet 'uv>=0.5'
-	$(BIN)/uv pip compile pyproject.toml --extra test $(LOCK_ARGS) $(LOCK_FLAGS) -o requirements-test.lock
-	$(BIN)/uv pip compile pyproject.toml -c requirements-test.lock $(LOCK_ARGS) -o requirements.lock
+# uv lives in a venv of its own: the project's venv is built from the lock, which may be stale.
+LOCK_VENV  := .venv-lock
+lock:
+	test -x $(LOCK_VENV)/bin/uv || { $(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet 'uv>=0.5'; }
+	$(LOCK_VENV)/bin/uv pip compile pyproject.toml --extra test $(LOCK_ARGS) $(LOCK_FLAGS) -o requirements-test.lock
+	$(LOCK_VENV)/bin/uv pip compile pyproject.toml -c requirements-test.lock $(LOCK_ARGS) -o requirements.lock
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(LOCK_VENV) build *.egg-info

@@ -84,8 +84,8 @@ class Answers:
 
 def decide(config: Config, hook: Webhook, now: dt.datetime) -> flow.Step:
     """What happens next in the call, for this webhook at this instant."""
-    if hook.name == VOICE:
-        return flow.start(config, now)
+    if hook.name == VOICE:  # a number published for one language starts the call in it
+        return flow.start(config, now, config.directory.numbers.get(hook.service_number or ""))
     state = flow.parse_state(config, query_params(hook.query))
     # Without a number of the service's own as callerId, Twilio would show the caller's number
     # to the hotline. Then the numbers are read out instead.

@@ -5,19 +5,22 @@ import re
 from typing import Any
 
 from .directory import ANYONE, AUDIENCES, Directory
-from .menu import (ACTION_KINDS, CALLER, CHOICE_KEYS, GLOBAL_KEYS, LANGUAGE_KEYS, NEXT, SHOW_KINDS,
-                   SILENCE_KINDS, Action, Menu, Node)
+from .menu import (ACTION_KINDS, CALLER, CHOICE_KEYS, GATHER_WAIT, GLOBAL_KEYS, LANGUAGE_KEYS, NEXT,
+                   NEXT_LANGUAGE, SHOW_KINDS, SILENCE_KINDS, Action, Menu, Node)
 from .prompts import (ABOUT_PLACEHOLDERS, ABOUT_PREFIX, COMMON_PLACEHOLDERS, FLOW_PROMPTS, ONLINE_PROMPT,
                       ONLY_SOME_PREFIX, Prompts, Voice, web_placeholder)
-from .speech import OPTIONAL_WORD_KEYS, WORD_KEYS, placeholders
+from . import cldr
+from .speech import CLDR_WORD_KEYS, OPTIONAL_WORD_KEYS, WORD_KEYS, placeholders
 from .yamlfile import YamlDoc, among, check_text, join
 
 # Nodes the flow goes to by itself: nothing open, every line failed, a talk that was very short,
 # and only lines for some callers open while the caller has not said who they are.
 REQUIRED_NODES = ("closed", "unreachable", "short_talk", "only_some")
-_NODE_KEYS = {"say", "say_when_closed", "keys", "show", "offer_language", "silence"}
+_NODE_KEYS = {"say", "say_when_closed", "keys", "show", "offer_language", "silence", "name_languages", "languages_after",
+              "languages_after_closed", "wait"}
 _CONNECT_TARGETS = (*AUDIENCES, ANYONE, CALLER, NEXT)
-_LANGUAGE_CODE = re.compile(r"^[a-z]{2}-[A-Z]{2}$")
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")  # de-DE; Polly's Arabic is plain "arb"
+_FROM_CLDR = ("weekdays", "months")  # left out, they come from CLDR by the file's locale
 
 
 def build_menu(doc: YamlDoc) -> Menu | None:
@@ -44,6 +47,7 @@ def build_menu(doc: YamlDoc) -> Menu | None:
         if name not in raw_nodes:
             doc.problem("nodes", f"has no {name!r} node; expected it, the call goes there by itself")
     if not doc.errors:
+        _check_languages(doc, languages, nodes)
         _check_reachable(doc, str(start), nodes)
     if doc.errors:
         return None
@@ -76,12 +80,17 @@ def _node(doc: YamlDoc, path: str, name: str, raw: Any, all_nodes: dict) -> Node
             continue
         if key not in (*CHOICE_KEYS, *LANGUAGE_KEYS):
             doc.problem(key_path, f"{key!r} is not a choice key; expected one of {', '.join(CHOICE_KEYS)} "
-                                  f"(or {', '.join(LANGUAGE_KEYS)} for {{language: next}})")
+                                  f"(or {', '.join(LANGUAGE_KEYS)} for a language)")
             continue
         parsed = _action(doc, key_path, action, all_nodes)
-        if parsed and key in LANGUAGE_KEYS and parsed.kind != "language":
-            doc.problem(key_path, f"key {key!r} may only switch language; expected 1-5 for other choices")
-        elif parsed:
+        if parsed and key in LANGUAGE_KEYS and not (
+                parsed.kind == "language"
+                or (parsed.kind == "goto" and isinstance(all_nodes[parsed.target], dict)
+                    and all_nodes[parsed.target].get("show") == "languages")):
+            doc.problem(key_path, f"key {key!r} may only switch language or open the language menu; "
+                                  "expected 1-5 for other choices")
+            continue
+        if parsed:
             keys[key] = parsed
     offer = raw.get("offer_language")
     if offer is not None:
@@ -89,12 +98,31 @@ def _node(doc: YamlDoc, path: str, name: str, raw: Any, all_nodes: dict) -> Node
         if offer not in keys or keys[offer].kind != "language":
             doc.problem(join(path, "offer_language"), f"{offer!r} is not a key of this node that switches language; expected one with {{language: next}}")
             offer = None
+    name_languages = raw.get("name_languages")
+    if name_languages is not None:
+        name_languages = str(name_languages)
+        if name_languages not in keys or keys[name_languages].kind != "goto":
+            doc.problem(join(path, "name_languages"), f"{name_languages!r} is not a key of this node that "
+                                                      "goes to a node; expected the key of the language menu")
+            name_languages = None
+    after, after_closed = (_count(doc, join(path, key), raw.get(key, 1), 0, 5, "sentences")
+                           for key in ("languages_after", "languages_after_closed"))
+    wait = _count(doc, join(path, "wait"), raw.get("wait", GATHER_WAIT), 1, 10, "seconds")
     silence = raw.get("silence", "repeat")
     if silence not in SILENCE_KINDS:
         doc.problem(join(path, "silence"), f"{silence!r} is not what silence can do; expected "
                                            f"{' or '.join(SILENCE_KINDS)}")
         silence = "repeat"
-    return Node(name, say, keys, show, offer, say_when_closed, silence)
+    return Node(name, say, keys, show, offer, say_when_closed, silence, name_languages, after,
+                after_closed, wait)
+
+
+def _count(doc: YamlDoc, path: str, value: Any, low: int, high: int, unit: str) -> int:
+    """A whole number from `low` to `high`; `low` after a problem (reported)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        doc.problem(path, f"{value!r} is not a number of {unit}; expected {low} to {high}")
+        return low
+    return value
 
 
 def _prompt_keys(doc: YamlDoc, path: str, value: Any) -> tuple[str, ...]:
@@ -107,7 +135,7 @@ def _prompt_keys(doc: YamlDoc, path: str, value: Any) -> tuple[str, ...]:
 def _action(doc: YamlDoc, path: str, raw: Any, all_nodes: dict) -> Action | None:
     if (not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in ACTION_KINDS
             or isinstance(next(iter(raw.values())), (list, dict, type(None)))):  # a target is one word
-        doc.problem(path, f"{raw!r} is not an action; expected one of {{goto: <node>}}, {{connect: <audience>}}, {{language: next}}")
+        doc.problem(path, f"{raw!r} is not an action; expected one of {{goto: <node>}}, {{connect: <audience>}}, {{language: next}}, {{language: <code>}}")
         return None
     kind, target = next(iter(raw.items()))
     target = str(target)
@@ -118,10 +146,18 @@ def _action(doc: YamlDoc, path: str, raw: Any, all_nodes: dict) -> Action | None
         doc.problem(path, f"connect {target!r} is not an audience; expected one of "
                           f"{', '.join(_CONNECT_TARGETS)}")
         return None
-    if kind == "language" and target != "next":
-        doc.problem(path, f"language {target!r} is not supported; expected next")
-        return None
     return Action(kind, target)
+
+
+def _check_languages(doc: YamlDoc, languages: list[str], nodes: dict[str, Node]) -> None:
+    """A key may only switch to a live language: the operator lists them in `languages`. The keys
+    6-9 switch language or open the language menu, nothing else."""
+    for node in nodes.values():
+        for key, action in node.keys.items():
+            if action.kind == "language" and action.target not in (NEXT_LANGUAGE, *languages):
+                doc.problem(join(join(join("nodes", node.id), "keys"), key),
+                            f"language {action.target!r} is not in languages; expected next or one of "
+                            f"{', '.join(languages)}")
 
 
 def _check_reachable(doc: YamlDoc, start: str, nodes: dict[str, Node]) -> None:
@@ -140,12 +176,26 @@ def _check_reachable(doc: YamlDoc, start: str, nodes: dict[str, Node]) -> None:
             doc.problem(join("nodes", name), f"node {name!r} is unreachable; expected some node's keys to goto it")
 
 
-def build_prompts(doc: YamlDoc, lang: str) -> Prompts | None:
+def build_voices(doc: YamlDoc) -> dict[str, str]:
+    """ivr/voices.yaml: every Twilio voice a prompts file may name -> its language code."""
+    voices = doc.data.get("voices") if isinstance(doc.data, dict) else None
+    if not isinstance(voices, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in voices.items()):
+        doc.problem("voices", f"{voices!r} is not a mapping; expected voice names mapped to language codes")
+        return {}
+    return dict(voices)
+
+
+def build_prompts(doc: YamlDoc, lang: str, voices: dict[str, str] | None = None) -> Prompts | None:
     data = doc.data
     if not isinstance(data, dict):
         doc.problem("", "is not a mapping; expected voice, words and prompts")
         return None
-    doc.unknown_keys("", data, ("voice", "words", "prompts", "young"))
+    doc.unknown_keys("", data, ("voice", "words", "prompts", "young", "reviewed"))
+    reviewed = data.get("reviewed", True)
+    if not isinstance(reviewed, bool):
+        doc.problem("reviewed", f"{reviewed!r} is not true or false; expected false until a "
+                                "native-speaking counsellor has checked the file")
+        reviewed = False
     voice = data.get("voice")
     language = name = ""
     if not isinstance(voice, dict):
@@ -157,15 +207,25 @@ def build_prompts(doc: YamlDoc, lang: str) -> Prompts | None:
             doc.problem("voice.language", f"{language!r} is not a language code; expected e.g. de-DE")
         if not isinstance(name, str) or not name.strip():
             doc.problem("voice.voice", f"{name!r} is not a voice; expected e.g. Polly.Vicki-Neural")
+        elif voices is not None and name not in voices:
+            doc.problem("voice.voice", f"{name!r} is not a voice listed in ivr/voices.yaml; expected one "
+                                       f"of {', '.join(sorted(voices))} (or add it there with its source)")
+        elif voices is not None and voices[name] != language:
+            doc.problem("voice.language", f"{language!r} does not fit {name}; expected {voices[name]}")
     words = data.get("words")
     if not isinstance(words, dict):
         doc.problem("words", f"{words!r} is not a mapping; expected {', '.join(WORD_KEYS)}")
         words = {}
-    doc.unknown_keys("words", words, (*WORD_KEYS, *OPTIONAL_WORD_KEYS))
+    doc.unknown_keys("words", words, (*WORD_KEYS, *OPTIONAL_WORD_KEYS, *CLDR_WORD_KEYS))
+    locale = words.get("locale")
+    if locale is not None and not (isinstance(locale, str) and cldr.known(locale)):
+        doc.problem(join("words", "locale"), f"{locale!r} is not a locale CLDR knows; expected e.g. tr, ar, pl")
+        locale = None
     for key in WORD_KEYS:
-        if key not in words:
-            doc.problem("words", f"lacks {key!r}; expected all of {', '.join(WORD_KEYS)}")
-    for key, count in (("weekdays", 7), ("months", 12)):
+        if key not in words and not (key in _FROM_CLDR and locale):
+            doc.problem("words", f"lacks {key!r}; expected all of {', '.join(WORD_KEYS)} "
+                                 f"({' and '.join(_FROM_CLDR)} may come from CLDR with a locale)")
+    for key, count in (("weekdays", 7), ("months", 12), ("weekdays_on", 7), ("am_pm", 2)):
         value = words.get(key)
         if key in words and (not isinstance(value, list) or len(value) != count):
             doc.problem(join("words", key), f"{value!r} is not a list of {count} names; expected {count}")
@@ -191,7 +251,7 @@ def build_prompts(doc: YamlDoc, lang: str) -> Prompts | None:
                               f"same as prompts.{key}: {sorted(set(placeholders(texts[key])))}")
     if doc.errors:
         return None
-    return Prompts(lang, Voice(language, name), dict(words), _clean(texts), _clean(young))
+    return Prompts(lang, Voice(language, name), dict(words), _clean(texts), _clean(young), reviewed)
 
 
 def _sentences(doc: YamlDoc, path: str, texts: dict) -> None:
@@ -215,7 +275,7 @@ def _word_texts(doc: YamlDoc, words: dict) -> None:
     template (with whole {placeholders}, or formatting it would fail during a call)."""
     for key, value in words.items():
         path = join("words", str(key))
-        if key in ("weekdays", "months"):
+        if key in ("weekdays", "months", "weekdays_on", "am_pm"):
             for i, name in enumerate(value if isinstance(value, list) else []):
                 check_text(doc, join(path, i), name)
         elif key in OPTIONAL_WORD_KEYS:

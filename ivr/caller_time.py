@@ -20,7 +20,7 @@ from .flow import Dial, Gather, Hangup, Say, Step, state_params
 from .loading import Config
 from .speech import Clock, Key, Moment, Phone, Text, Value, WeeklyHours, placeholders
 from .spoken_seconds import Timer, speakable
-from .twiml import GATHER_TIMEOUT, Renderer
+from .twiml import Renderer
 
 SERVICE_NUMBER = "+490000000000"  # the call's To in the walk; never a real caller's
 INPUTS = (*"1234567890", "*", "#", "")  # "" is silence
@@ -38,11 +38,15 @@ class Goal:
 GOALS = (
     Goal("quickest_person", 15, "speech before the quickest single key reaches a <Dial>"),
     Goal("silent_person", 40, "a caller who presses nothing, start to <Dial> (Gather waits included)"),
-    Goal("other_language", 8, "speech before the other language is offered"),
+    Goal("other_language", 8, "speech before the other language is offered"),  # de and en from the five
+    Goal("languages_named", 20, "speech before every other language is named in its own voice (from the first)"),
     Goal("connect_line", 4, "uninterruptible speech in an answer that dials"),
     Goal("longest_say", 30, "longest single <Say> (aim: 20)"),
     Goal("emergency_before_end", 45, "a silent caller who reaches nobody: last 110/112 to the end of the call"),
 )
+
+
+_LONGEST = next(goal for goal in GOALS if goal.name == "longest_say")
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,8 @@ class CallerTime:
     def hear(self, step: Step) -> Heard:
         then = step.then
         gather = then.say if isinstance(then, Gather) else ()
-        return Heard(step, tuple(self._spoken(item, step) for item in step.say),
-                     tuple(self._spoken(item, step) for item in gather))
+        return Heard(step, tuple(s for item in step.say if (s := self._spoken(item, step)).sentences),
+                     tuple(s for item in gather if (s := self._spoken(item, step)).sentences))
 
     def _spoken(self, item: Say, step: Step) -> Spoken:
         lang = item.lang or step.lang
@@ -131,15 +135,14 @@ class CallerTime:
     # -- moving through the call ----------------------------------------------------------------
 
     def start(self, lang: str, at: dt.datetime) -> Step:
-        """The first answer in `lang`: the greeting, or the greeting after the language key."""
+        """The first answer in `lang`: the greeting, or the greeting after the language key, or
+        after the key of the language menu and the language's key there."""
         step = decide(self.config, Webhook(VOICE, ""), at)
-        for _ in self.config.menu.languages:
-            if step.lang == lang:
-                return step
-            key = self.config.menu.node(self.config.menu.start).offer_language
-            if key is None:
-                break
+        keys = self.config.menu.keys_to(lang)
+        for key in keys or ():
             step = self.press(step, key, at)
+        if keys is not None and step.lang == lang:
+            return step
         raise ValueError(f"the call cannot reach language {lang!r} from its start")
 
     def press(self, step: Step, key: str, at: dt.datetime) -> Step:
@@ -191,7 +194,13 @@ class CallerTime:
         silent, emergency = self._silent(start, at)
         result.values["silent_person"] = silent
         result.values["emergency_before_end"] = emergency
-        result.values["other_language"] = _until(heard.gather, lambda s, _: s.language != _voice(self.config, lang))
+        languages = self.config.menu.languages
+        own = _voice(self.config, lang)
+        offered = {_voice(self.config, other) for other in languages[:2]} - {own}
+        result.values["other_language"] = _until_all(heard.gather, offered)
+        # the five other languages are named at the start in the first language only
+        named = {_voice(self.config, other) for other in languages[2:]} if lang == languages[0] else set()
+        result.values["languages_named"] = _until_all(heard.gather, named)
         return result
 
     def _quickest(self, start: Step, heard: Heard, at: dt.datetime) -> float | None:
@@ -227,7 +236,8 @@ class CallerTime:
                 return elapsed, None
             if isinstance(step.then, Hangup):
                 return None, (elapsed - last_emergency) if last_emergency is not None else float("inf")
-            elapsed += GATHER_TIMEOUT
+            assert isinstance(step.then, Gather)
+            elapsed += step.then.wait
             step = self.press(step, "", at)
         raise AssertionError("a silent caller was neither connected nor said goodbye to")
 
@@ -241,6 +251,14 @@ def _until(spoken: tuple[Spoken, ...], found) -> float | None:
             if found(item, sentence):
                 return elapsed
     return None
+
+
+def _until_all(spoken: tuple[Spoken, ...], languages: set[str]) -> float | None:
+    """Seconds of speech until each of `languages` has been heard in its own voice."""
+    left = set(languages)
+    if not left:
+        return None
+    return _until(spoken, lambda item, _: (left.discard(item.language), not left)[1])
 
 
 def _voice(config: Config, lang: str) -> str:
@@ -282,7 +300,7 @@ def filled_prompts(config: Config) -> Iterator[tuple[str, str, str, str]]:
                        speakable(renderer.pieces(Say(key, args), lang, young)))
 
 
-def long_prompts(config: Config, timer: Timer, limit: float = GOALS[4].limit) -> list[tuple[str, str, float]]:
+def long_prompts(config: Config, timer: Timer, limit: float = _LONGEST.limit) -> list[tuple[str, str, float]]:
     """(where, prompt key, seconds) of every sentence that takes longer than `limit` to speak."""
     return [(where, key, seconds) for where, key, language, text in filled_prompts(config)
             if (seconds := timer.seconds(text, language)) > limit]
@@ -292,7 +310,7 @@ def warnings(config: Config, timer: Timer, instants: Iterable[dt.datetime]) -> l
     """What `ivr check` warns about: sentences too long to listen to, and every goal of the
     caller's time that the call misses at one of `instants` (first miss per goal and language)."""
     out = [f"{where}: {key} takes {seconds:.0f} s to speak; expected at most "
-           f"{GOALS[4].limit:.0f} s (aim for 20): split it into two chunks"
+           f"{_LONGEST.limit:.0f} s (aim for 20): split it into two chunks"
            for where, key, seconds in long_prompts(config, timer)]
     walker = CallerTime(config, timer)
     reported: set[tuple[str, str]] = set()

@@ -48,6 +48,10 @@ def check() -> None:
     click.echo(f"OK: {len(d.lines)} lines, {len(d.resources)} resources, {len(config.menu.nodes)} "
                f"menu nodes, languages {', '.join(config.menu.languages)} "
                f"({settings.data_dir}, {settings.prompts_dir})")
+    unreviewed = config.unreviewed()
+    if unreviewed:
+        click.echo(f"not yet reviewed: {', '.join(unreviewed)} (reviewed: false in their prompts files; "
+                   "to be checked by a native-speaking counsellor)")
     # The caller's time over the coming week, hour by hour, with the estimate (no engine needed)
     from .caller_time import warnings
     from .spoken_seconds import Estimate
@@ -120,8 +124,8 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
 
 @main.command()
 @click.option("--at", "at_text", metavar="T", help="Pin the clock for this call (ISO 8601).")
-@click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True,
-              help="Switch to this language at the first menu.")
+@click.option("--lang", default="de", show_default=True,
+              help="Switch to this language at the first menu (de, en, tr, ar, ru, uk, pl: the menu's languages).")
 @click.option("--keys", help="Scripted keys, comma-separated: 1,3 ; '-' is Enter (silence at a menu, "
                              "a talk at a dial); busy/no-answer/failed/completed answer a dial "
                              "(completed:12 = a 12-second talk).")
@@ -132,20 +136,27 @@ def call(at_text: str | None, lang: str, keys: str | None, url: str | None) -> N
     from .terminal_call import FlaskTransport, HttpTransport, NotAKey, run_call
     from .web import create_app
     settings = Settings.from_env()
+    config = _load(settings)  # the menu tells the keys to a language (a server may hold another)
     if url:
         transport = HttpTransport(url, settings.auth_token)
         if at_text:
             click.echo("(--at applies in-process only; the server's clock or IVR_NOW decides)", err=True)
     else:
-        config = _load(settings)
         at = _instant(at_text, settings, config) if (at_text or settings.now) else None
         app = create_app(config, settings, clock=(lambda: at) if at else None)
         transport = FlaskTransport(app.test_client(), settings.auth_token)
     script = [k.strip() for k in keys.split(",")] if keys is not None else None
-    if lang != "de":
-        script = ["9", *(script or [])] if script is not None else None
-        if script is None:
-            click.echo("(press 9 at the main menu for English)")
+    menu = config.menu
+    to_lang = menu.keys_to(lang)
+    if to_lang is None:
+        click.echo(f"--lang {lang!r} is not a language of the menu; expected one of "
+                   f"{', '.join(menu.languages)}", err=True)
+        sys.exit(2)
+    if to_lang:
+        if script is not None:
+            script = [*to_lang, *script]
+        else:
+            click.echo(f"(press {' then '.join(to_lang)} at the main menu for {lang})")
     try:
         run_call(transport, _keys(script), click.echo, ask_again=script is None)
     except NotAKey as error:
@@ -177,7 +188,7 @@ def fallback_twiml() -> None:
 
 @main.command("caller-time")
 @click.option("--at", "at_text", metavar="T", help="ISO 8601 time (default: now, or IVR_NOW).")
-@click.option("--lang", type=click.Choice(["all", "de", "en"]), default="all", show_default=True)
+@click.option("--lang", default="all", show_default=True, help="all, or one of the menu's languages.")
 @click.option("--engine", type=click.Choice(["auto", "espeak", "estimate"]), default="auto", show_default=True,
               help="espeak-ng (the reference) or the estimate calibrated against it; auto: espeak-ng "
                    "when installed.")
@@ -197,6 +208,10 @@ def caller_time(at_text: str | None, lang: str, engine: str, answers: bool) -> N
     use_espeak = engine == "espeak" or (engine == "auto" and espeak.available())
     timer: Timer = espeak.Espeak() if use_espeak else Estimate()
     walker = CallerTime(config, timer)
+    if lang != "all" and lang not in config.menu.languages:
+        click.echo(f"--lang {lang!r} is not a language of the menu; expected all or one of "
+                   f"{', '.join(config.menu.languages)}", err=True)
+        sys.exit(2)
     languages = config.menu.languages if lang == "all" else (lang,)
     measures = [walker.measure(code, at) for code in languages]
     click.echo(f"caller time at {at:%a %Y-%m-%d %H:%M %Z}, spoken by "

@@ -77,6 +77,11 @@ class Line:
     email: str | None = None
     source: str = ""
 
+    def name_in(self, lang: str) -> str:
+        """The line's name in `lang`; where the file gives none, its German name, the one the
+        line answers with."""
+        return self.name.get(lang) or self.name["de"]
+
     @property
     def closed_on_public_holidays(self) -> bool:
         return self.public_holidays == HOLIDAY_CLOSED
@@ -136,6 +141,9 @@ class Directory:
     resources: tuple[Resource, ...] = ()
     by_id: Mapping[str, Line] = field(default_factory=dict)
     service: ServiceNumber = ServiceNumber()
+    # a number published for one language community (the call's To, E.164) -> the language the
+    # call starts in; any other number starts in the menu's first language
+    numbers: Mapping[str, str] = field(default_factory=dict)
 
     def line(self, line_id: str) -> Line:
         return self.by_id[line_id]

@@ -40,7 +40,7 @@ _LINE_KEYS = {
     "anonymous", "web", "email", "source",
 }
 _RESOURCE_KEYS = {"id", "kind", "name", "serves", "web", "phone", "source"}
-_TOP_KEYS = {"timezone", "public_holidays", "service", "best_fit", "lines", "resources"}
+_TOP_KEYS = {"timezone", "public_holidays", "service", "numbers", "best_fit", "lines", "resources"}
 _SERVICE_KEYS = {"free_to_call", "caller_id", "short_talk_seconds", "try_last_after"}
 
 
@@ -63,10 +63,32 @@ def build_directory(doc: YamlDoc) -> Directory | None:
     best_fit = _best_fit(doc, data.get("best_fit"), lines)
     resources = _resources(doc, data.get("resources", []))
     service = _service(doc, data.get("service"))
+    numbers = _numbers(doc, data.get("numbers"))
     if doc.errors:
         return None
     by_id = {line.id: line for line in lines}
-    return Directory(zone, tuple(lines), best_fit, tuple(resources), by_id, service)
+    return Directory(zone, tuple(lines), best_fit, tuple(resources), by_id, service, numbers)
+
+
+def _numbers(doc: YamlDoc, value: Any) -> dict[str, str]:
+    """numbers: {"+4930...": tr}: the language a call to that number starts in."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        doc.problem("numbers", f"holds {_kind(value)}; expected a mapping of called numbers (E.164) to "
+                               "languages, e.g. {\"+4930901820124\": tr}")
+        return {}
+    numbers: dict[str, str] = {}
+    for number, lang in value.items():
+        path = join("numbers", str(number))
+        if not isinstance(number, str) or not _E164.match(number):
+            doc.problem(path, f"{number!r} is not a phone number in E.164; expected the number callers dial, "
+                              "in quotes, e.g. \"+4930901820124\"")
+        elif not isinstance(lang, str) or not re.fullmatch(r"[a-z]{2}", lang):
+            doc.problem(path, f"{lang!r} is not a language; expected one of the languages of data/menu.yaml, e.g. tr")
+        else:
+            numbers[number] = lang
+    return numbers
 
 
 def _service(doc: YamlDoc, value: Any) -> ServiceNumber:

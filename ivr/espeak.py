@@ -17,10 +17,15 @@ def available() -> bool:
     return shutil.which("espeak-ng") is not None
 
 
+# Twilio's codes that espeak-ng names otherwise: Polly's Modern Standard Arabic is "arb"
+_ESPEAK_NAMES = {"arb": "ar"}
+
+
 def espeak_voice(language: str) -> str:
-    """The espeak-ng voice for a Say's language: de-DE -> de, en-GB -> en-gb."""
+    """The espeak-ng voice for a Say's language: de-DE -> de, en-GB -> en-gb, arb -> ar."""
     code = language.lower()
-    return code if code in ("en-gb", "en-us") else code.split("-")[0]
+    primary = code if code in ("en-gb", "en-us") else code.split("-")[0]
+    return _ESPEAK_NAMES.get(primary, primary)
 
 
 class Espeak:

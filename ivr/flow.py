@@ -10,7 +10,7 @@ from typing import Mapping, Union
 
 from .directory import ANYONE, AUDIENCES, HOLIDAY_UNKNOWN, Line
 from .loading import Config
-from .menu import CALLER, KEY_MAIN, KEY_PERSON, KEY_REPEAT, NEXT, SILENCE_CONNECT, Node
+from .menu import CALLER, GATHER_WAIT, KEY_MAIN, KEY_PERSON, KEY_REPEAT, NEXT, SILENCE_CONNECT, Node
 from .schedule import current_period, is_holiday
 from .speech import Clock, Key, Moment, Phone, Text, Value, WeeklyHours, moment
 
@@ -46,6 +46,9 @@ class Say:
     key: str
     args: tuple[tuple[str, Value], ...] = ()
     lang: str | None = None  # another language than the step's (the language offer)
+    # only these sentences of the prompt, (start, stop) as in a slice: the language names go
+    # between the first options of the main menu and the rest
+    sentences: tuple[int, int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class Gather:
 
     say: tuple[Say, ...]
     state: CallState
+    wait: int = GATHER_WAIT  # seconds of silence before the menu counts as unanswered
 
 
 @dataclass(frozen=True)
@@ -79,9 +83,10 @@ class Step:
 
 # -- events -------------------------------------------------------------------------------
 
-def start(config: Config, now: dt.datetime) -> Step:
-    """The call arrives: greeting and the main menu, in the first language."""
-    lang = config.menu.languages[0]
+def start(config: Config, now: dt.datetime, lang: str | None = None) -> Step:
+    """The call arrives: greeting and the main menu, in the first language, or in `lang` (a
+    number published for one language community, hotlines.yaml `numbers:`)."""
+    lang = lang if lang in config.menu.languages else config.menu.languages[0]
     return _menu_step(config, CallState(config.menu.start, lang), now, greet=True)
 
 
@@ -101,7 +106,7 @@ def key_pressed(config: Config, state: CallState, key: str, now: dt.datetime, *,
     if action.kind == "goto":
         return _menu_step(config, CallState(action.target, state.lang, state.audience), now)
     if action.kind == "language":
-        lang = config.menu.next_language(state.lang)
+        lang = config.menu.switch(state.lang, action)
         return _menu_step(config, CallState(config.menu.start, lang, state.audience), now, greet=True)
     if action.target == NEXT:  # the same caller, the lines not dialled yet in this attempt
         return _connect(config, replace(state, tries=0), now, can_dial=can_dial)
@@ -247,25 +252,54 @@ def _menu_step(config: Config, state: CallState, now: dt.datetime, *, greet: boo
         say.extend(_language_offer(config, node, state))
     say.extend(_show(config, node, state, now))
     free = config.directory.service.free_to_call
-    say.extend(Say(key) for key in node.prompts(nothing_open) if free or key != FREE_PROMPT)
+    prompts = [Say(key) for key in node.prompts(nothing_open) if free or key != FREE_PROMPT]
+    names = _language_names(config, node, state) if greet else ()
+    if names and prompts:  # the first options (a person), then the languages, then the rest
+        first = prompts.pop(0)
+        after = node.languages_after_closed if nothing_open and node.say_when_closed else node.languages_after
+        prompts[:0] = [replace(first, sentences=(0, after)), *names, replace(first, sentences=(after, None))]
+    say.extend(prompts)
     if not greet:
         say.extend(_language_offer(config, node, state))
     if state.node != config.menu.start:
         say.append(Say("keys.common" if for_caller else "keys.common_closed"))
-    return _step(state, (), Gather(tuple(say), state))
+    return _step(state, (), Gather(tuple(say), state, node.wait))
 
 
 def _language_offer(config: Config, node: Node, state: CallState) -> tuple[Say, ...]:
+    """German <-> English by the offer key ("For English, press 9."); in any other language both,
+    English by its own key, each as briefly as the language menu names them ("Deutsch: die 9.")."""
     if not node.offer_language:
         return ()
-    other = config.menu.next_language(state.lang)
-    return (Say("language.offer", (("key", Key(node.offer_language)),), lang=other),)
+    menu = config.menu
+    other = menu.next_language(state.lang)
+    if state.lang in menu.languages[:2]:
+        return (Say("language.offer", (("key", Key(node.offer_language)),), lang=other),)
+    offers = [Say("language.name", (("key", Key(node.offer_language)),), lang=other)]
+    for key, lang in menu.language_keys(node.id):
+        if lang not in (state.lang, other):
+            offers.append(Say("language.name", (("key", Key(key)),), lang=lang))
+    return tuple(offers)
+
+
+def _language_names(config: Config, node: Node, state: CallState) -> tuple[Say, ...]:
+    """At the start in the first language: every language of the language menu, named in its own
+    voice with the key that opens that menu ("Türkçe 8")."""
+    if not node.name_languages or state.lang != config.menu.languages[0]:
+        return ()
+    offered = {state.lang, config.menu.next_language(state.lang)}
+    target = node.keys[node.name_languages].target
+    return tuple(Say("language.name", (("key", Key(node.name_languages)),), lang=lang)
+                 for _, lang in config.menu.language_keys(target) if lang not in offered)
 
 
 def _show(config: Config, node: Node, state: CallState, now: dt.datetime) -> tuple[Say, ...]:
     """The part of a node that depends on the time."""
     if node.show == "hotlines":
         return _hotlines(config, state.lang, now)
+    if node.show == "languages":  # the language menu: each language in its own voice, its key
+        return tuple(Say("language.name", (("key", Key(key)),), lang=lang)
+                     for key, lang in config.menu.language_keys(node.id) if lang != state.lang)
     if node.show == "closed":
         return _closed(config, state, now)
     if node.show == "only_some":
@@ -292,7 +326,7 @@ def _numbers_for_later(config: Config, state: CallState) -> tuple[Say, ...]:
 
 
 def _name_number(line: Line, lang: str) -> tuple[tuple[str, Value], ...]:
-    return (("name", Text(line.name[lang])), ("number", Phone(line.spoken)))
+    return (("name", Text(line.name_in(lang))), ("number", Phone(line.spoken)))
 
 
 def _language_note(line: Line, lang: str) -> tuple[Say, ...]:

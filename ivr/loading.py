@@ -7,15 +7,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from .call_loader import build_menu, build_prompts, check_prompts_cover
+from .call_loader import build_menu, build_prompts, build_voices, check_prompts_cover
 from .directory import Directory
 from .directory_loader import build_directory
 from .errors import ConfigError, ConfigInvalid
 from .menu import Menu
 from .prompts import Prompts
 from .schedule import OpenIndex
+from . import yamlfile
 from .yamlfile import YamlDoc, read_yaml
 
+VOICES_FILE = Path(__file__).resolve().parent / "voices.yaml"  # Twilio's voices, shipped with the code
 HOTLINES_FILE = "hotlines.yaml"
 MENU_FILE = "menu.yaml"
 
@@ -26,6 +28,10 @@ class Config:
     menu: Menu
     prompts: Mapping[str, Prompts]
     index: OpenIndex = field(compare=False)
+
+    def unreviewed(self) -> list[str]:
+        """The languages whose prompts file says `reviewed: false`, in the menu's order."""
+        return [lang for lang in self.menu.languages if not self.prompts[lang].reviewed]
 
 
 def _label(path: Path) -> str:
@@ -59,7 +65,9 @@ def load_config(data_dir: Path, prompts_dir: Path) -> Config:
     hotlines_doc, menu_doc = _read(data_dir / HOTLINES_FILE), _read(data_dir / MENU_FILE)
     directory = build_directory(hotlines_doc) if not hotlines_doc.errors else None
     menu = build_menu(menu_doc) if not menu_doc.errors else None
-    docs = [hotlines_doc, menu_doc]
+    voices_doc = yamlfile.read_yaml(VOICES_FILE, "ivr/voices.yaml")  # shipped with the code, not the operators'
+    voices = build_voices(voices_doc) if not voices_doc.errors else {}
+    docs = [hotlines_doc, menu_doc, voices_doc]
     languages = menu.languages if menu else ("de", "en")
     prompt_docs: dict[str, YamlDoc] = {}
     prompts: dict[str, Prompts] = {}
@@ -67,11 +75,15 @@ def load_config(data_dir: Path, prompts_dir: Path) -> Config:
         doc = _read(prompts_dir / f"{lang}.yaml")
         prompt_docs[lang] = doc
         docs.append(doc)
-        built = build_prompts(doc, lang) if not doc.errors else None
+        built = build_prompts(doc, lang, voices) if not doc.errors else None
         if built:
             prompts[lang] = built
     if directory and menu:
         check_prompts_cover(prompt_docs, prompts, menu, directory)
+        for number, lang in directory.numbers.items():
+            if lang not in menu.languages:
+                hotlines_doc.problem(f"numbers.{number}", f"{lang!r} is not a language of {MENU_FILE}; "
+                                                          f"expected one of {', '.join(menu.languages)}")
     _raise_if(docs)
     assert directory is not None and menu is not None
     return Config(directory, menu, prompts, OpenIndex(directory))

@@ -18,6 +18,7 @@ def web_placeholder(item_id: str) -> str:
 FLOW_PROMPTS: Mapping[str, frozenset[str]] = {
     "greeting": frozenset(),
     "language.offer": frozenset({"key"}),
+    "language.name": frozenset({"key"}),  # a language named in its own voice, with its key
     "emergency": frozenset(),  # 110/112: in the first sentences and before every goodbye
     "service.free": frozenset(),  # said only when the directory says the call is free
     "service.anonymous": frozenset(),
@@ -75,6 +76,8 @@ class Prompts:
     # For a caller who said they are under 18: German speaks with "du" to them, and a sentence may
     # add what matters for the young. Keys not listed here are said as in `texts`.
     young: Mapping[str, str] = field(default_factory=dict)
+    # False until a native-speaking counsellor has checked the file (`ivr check` lists these)
+    reviewed: bool = True
 
     def text(self, key: str, young: bool = False) -> str:
         if young:

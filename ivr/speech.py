@@ -6,10 +6,12 @@ functions."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import string
 from dataclasses import dataclass
 from typing import Mapping, Union
 
+from . import cldr
 from .directory import DAYS, MINUTES_PER_DAY, Interval
 
 
@@ -76,6 +78,12 @@ WORD_KEYS = (
 # {code} ("de") or {letters} ("D E": spelled, for English ears, where "de" is no word). Without
 # it, as written.
 OPTIONAL_WORD_KEYS: Mapping[str, frozenset[str]] = {"web_country_code": frozenset({"code", "letters"})}
+# Words a prompts file may leave out. Weekday and month names then come from CLDR (Babel, by
+# `locale`); `weekdays_on` is a weekday as said after "on" where a language inflects it or its
+# preposition (Russian "во вторник", Polish "we wtorek"), which CLDR does not cover.
+CLDR_WORD_KEYS = ("locale", "weekdays_on", "am_pm")
+# What each word template is given to fill: a clock time, a moment, a range.
+CLOCK_FIELDS = ("hour", "hour12", "minute", "ampm", "period", "short")
 
 
 def placeholders(template: str) -> tuple[str, ...]:
@@ -152,14 +160,34 @@ def web_text(address: str, words: Mapping[str, object]) -> str:
 
 def clock_text(clock: Clock, words: Mapping[str, object]) -> str:
     hour12 = clock.hour % 12 or 12
+    am_pm = words.get("am_pm") or ("a.m.", "p.m.")
+    assert isinstance(am_pm, (list, tuple))
+    template = str(words["time_full_hour"] if clock.minute == 0 else words["time_minutes"])
     fields = {
         "hour": str(clock.hour),
         "hour12": str(hour12),
         "minute": f"{clock.minute:02d}",
-        "ampm": "a.m." if clock.hour % 24 < 12 else "p.m.",
+        "ampm": am_pm[0] if clock.hour % 24 < 12 else am_pm[1],
     }
-    template = words["time_full_hour"] if clock.minute == 0 else words["time_minutes"]
-    return str(template).format(**fields)
+    if "{period}" in template or "{short}" in template:  # CLDR's, only where a file asks for them
+        fields["period"], fields["short"] = cldr.clock_words(clock.hour, clock.minute, _locale(words))
+    return template.format(**fields)
+
+
+def _locale(words: Mapping[str, object]) -> str:
+    return str(words.get("locale") or "en")
+
+
+def weekday_names(words: Mapping[str, object]) -> list[str]:
+    """Monday first: the file's own list, or CLDR's stand-alone names for its locale."""
+    names = words.get("weekdays")
+    return list(names) if isinstance(names, list) else cldr.weekdays(_locale(words))
+
+
+def month_names(words: Mapping[str, object]) -> list[str]:
+    """January first: the file's own list, or CLDR's names as used in a date ("24 декабря")."""
+    names = words.get("months")
+    return list(names) if isinstance(names, list) else cldr.months(_locale(words))
 
 
 def clock_of(minutes: int) -> Clock:
@@ -174,22 +202,20 @@ def moment(at: dt.datetime, now: dt.datetime) -> Moment:
 
 
 def moment_text(value: Moment, words: Mapping[str, object]) -> str:
-    weekdays = words["weekdays"]
-    months = words["months"]
-    assert isinstance(weekdays, list) and isinstance(months, list)
+    on = words.get("weekdays_on")
+    weekdays = list(on) if isinstance(on, list) else weekday_names(words)
     return str(words[value.relation]).format(
         time=clock_text(value.clock, words),
         weekday=weekdays[value.weekday],
         day=value.day,
-        month=months[value.month - 1],
+        month=month_names(words)[value.month - 1],
     )
 
 
 def weekly_text(weekly: tuple[tuple[Interval, ...], ...], words: Mapping[str, object]) -> str:
     """Regular hours as words, consecutive days with the same hours grouped:
     "Montag bis Samstag 14 Uhr bis 20 Uhr"."""
-    weekdays = words["weekdays"]
-    assert isinstance(weekdays, list)
+    weekdays = weekday_names(words)
     groups: list[tuple[int, int, tuple[Interval, ...]]] = []
     for day in range(len(DAYS)):
         if not weekly[day]:
@@ -209,6 +235,14 @@ def weekly_text(weekly: tuple[tuple[Interval, ...], ...], words: Mapping[str, ob
             for iv in intervals)
         parts.append(f"{days} {spans}")
     return "; ".join(parts)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def sentence_slice(text: str, start: int, stop: int | None) -> str:
+    """Some sentences of a prompt: (0, 2) the first two, (2, None) the rest ("" if none)."""
+    return " ".join(_SENTENCE_END.split(text)[start:stop])
 
 
 def plain(pieces: tuple[Piece, ...]) -> str:

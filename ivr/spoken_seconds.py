@@ -34,6 +34,12 @@ def speakable(pieces: tuple[Piece, ...]) -> str:
 _VOWELS = {
     "de": re.compile(r"[aeiouyäöü]+", re.IGNORECASE),
     "en": re.compile(r"[aeiouy]+", re.IGNORECASE),
+    "tr": re.compile(r"[aeıioöuüâî]+", re.IGNORECASE),
+    "ru": re.compile(r"[аеёиоуыэюяaeiouy]+", re.IGNORECASE),
+    "uk": re.compile(r"[аеєиіїоуюяaeiouy]+", re.IGNORECASE),
+    "pl": re.compile(r"[aąeęioóuy]+", re.IGNORECASE),
+    # Arabic writes few vowels: every letter counts (the fit scales it), and Latin names' vowels
+    "ar": re.compile(r"[\u0621-\u064a]|[aeiouy]+", re.IGNORECASE),
 }
 _WORD = re.compile(r"[^\W\d_]+")
 _DIGIT = re.compile(r"\d")
@@ -59,12 +65,23 @@ COEFFICIENTS = {
                        base=0.0340),
     "en": Coefficients(per_syllable=0.1889, per_digit=0.3126, per_pause=0.4273, per_stop=0.3179,
                        base=0.2183),
+    # fitted on 2026-12-04 over every prompt of prompts/tr|ar|ru|uk|pl.yaml, the same way
+    "tr": Coefficients(per_syllable=0.1923, per_digit=0.3179, per_pause=0.6104, per_stop=0.7265,
+                       base=-0.1461),
+    "ar": Coefficients(per_syllable=0.132, per_digit=0.4848, per_pause=0.5922, per_stop=0.5655,
+                       base=-0.1746),
+    "ru": Coefficients(per_syllable=0.1551, per_digit=0.301, per_pause=0.5322, per_stop=0.6269,
+                       base=-0.1126),
+    "uk": Coefficients(per_syllable=0.1482, per_digit=0.2528, per_pause=0.5535, per_stop=0.7267,
+                       base=-0.3672),
+    "pl": Coefficients(per_syllable=0.2269, per_digit=0.4287, per_pause=0.4089, per_stop=0.5564,
+                       base=-0.1466),
 }
 
 
 def features(text: str, language: str) -> tuple[int, int, int, int]:
     """(syllables, digits, pauses, sentence stops): what makes a sentence long to speak."""
-    vowels = _VOWELS[_primary(language)]
+    vowels = _VOWELS.get(_primary(language), _VOWELS["en"])
     syllables = sum(max(1, len(vowels.findall(word))) for word in _WORD.findall(text))
     return syllables, len(_DIGIT.findall(text)), len(_PAUSE.findall(text)), len(_STOP.findall(text))
 
@@ -83,6 +100,7 @@ class Estimate:
 
 
 def _primary(language: str) -> str:
-    """de-DE -> de; languages without their own coefficients are estimated as English."""
+    """de-DE -> de, arb -> ar; languages without their own coefficients are estimated as English."""
     primary = language.split("-")[0].lower()
+    primary = {"arb": "ar"}.get(primary, primary)
     return primary if primary in COEFFICIENTS else "en"

@@ -16,7 +16,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from .flow import CallState, Dial, Gather, Hangup, Say, Step, state_params
 from .loading import Config
 from .prompts import web_placeholder
-from .speech import Digits, Phone, Piece, Text, Value, Web, WeeklyHours, fill, plain
+from .speech import Digits, Phone, Piece, Text, Value, Web, WeeklyHours, fill, plain, sentence_slice
 
 # The webhooks' routes. They sit side by side under the service's root (ivr/web.py), so the
 # TwiML names them relative to the current webhook, without the leading "/": Twilio resolves a
@@ -24,7 +24,6 @@ from .speech import Digits, Phone, Piece, Text, Value, Web, WeeklyHours, fill, p
 # (https://ngo.example.org/helpline/voice) keeps its prefix (/helpline/menu?...).
 MENU_PATH = "/menu"
 DIALED_PATH = "/dialed"
-GATHER_TIMEOUT = 5  # seconds of silence before the menu counts as unanswered (Twilio's default)
 GROUP_PAUSE = "250ms"  # between the printed groups of a phone number
 CACHE_SIZE = 4096
 
@@ -53,7 +52,10 @@ class Renderer:
     def pieces(self, item: Say, lang: str, young: bool = False) -> tuple[Piece, ...]:
         """The sentence with its placeholders filled: text, and digit groups to read one by one."""
         prompts = self.config.prompts[item.lang or lang]
-        return fill(prompts.text(item.key, young), {**self._common, **dict(item.args)}, prompts.words)
+        text = prompts.text(item.key, young)
+        if item.sentences:
+            text = sentence_slice(text, *item.sentences)
+        return fill(text, {**self._common, **dict(item.args)}, prompts.words)
 
     def say(self, item: Say, lang: str, young: bool = False) -> SayVerb:
         voice = self.config.prompts[item.lang or lang].voice
@@ -75,14 +77,16 @@ class Renderer:
     def _render(self, step: Step, caller_id: str | None) -> str:
         response = VoiceResponse()
         for item in step.say:
-            response.append(self.say(item, step.lang, step.young))
+            if self.pieces(item, step.lang, step.young):
+                response.append(self.say(item, step.lang, step.young))
         then = step.then
         if isinstance(then, Gather):
             url = state_url(MENU_PATH, then.state)
-            gather = GatherVerb(input="dtmf", num_digits=1, timeout=GATHER_TIMEOUT, finish_on_key="",
+            gather = GatherVerb(input="dtmf", num_digits=1, timeout=then.wait, finish_on_key="",
                                 action=url, method="POST", action_on_empty_result=False)
             for item in then.say:
-                gather.append(self.say(item, step.lang, step.young))
+                if self.pieces(item, step.lang, step.young):  # a one-sentence prompt has no rest
+                    gather.append(self.say(item, step.lang, step.young))
             response.append(gather)
             response.redirect(url, method="POST")  # silence: Twilio runs the verbs after Gather
         elif isinstance(then, Dial):
@@ -98,10 +102,12 @@ class Renderer:
 
     def fallback(self) -> str:
         """Static TwiML for every failure and for Twilio's Fallback URL: an apology, every line
-        with number and hours, the emergency numbers, in every language. No state, no clock."""
+        with number and hours, the emergency numbers, in the first two languages (German and
+        English: all seven would keep a frightened caller listening for minutes). No state, no
+        clock."""
         if self._fallback is None:
             response = VoiceResponse()
-            for lang in self.config.menu.languages:
+            for lang in self.config.menu.languages[:2]:
                 for item in self.fallback_says(lang):
                     response.append(self.say(item, lang))
             response.hangup()
@@ -114,6 +120,6 @@ class Renderer:
         yield Say("emergency")
         yield Say("error.apology")
         for line in self.config.directory.every_line():
-            yield Say("error.line", (("name", Text(line.name[lang])), ("number", Phone(line.spoken)),
+            yield Say("error.line", (("name", Text(line.name_in(lang))), ("number", Phone(line.spoken)),
                                      ("hours", WeeklyHours(line.weekly))))
         yield Say("error.goodbye")

@@ -38,7 +38,9 @@ ONLY_KIDS = berlin(2026, 11, 28, 15, 0)
 NONE_OPEN = berlin(2026, 11, 28, 22, 0)
 NAMES = {"de": NAME_DE, "en": NAME_EN}
 MAIN_KEY = {"young_person": "1", "parent": "2", "adult": "3"}  # the main menu's keys for a person
-UNKNOWN_KEY = "7"  # no node uses it
+UNKNOWN_KEY = "6"  # no node uses it
+OTHERS = ["tr", "ar", "ru", "uk", "pl"]  # named at the greeting, each in its own voice
+NAMED = ["language.name"] * len(OTHERS)
 # best fit per audience when every line is open (data/hotlines.yaml, best_fit); a caller who has
 # not said who they are reaches only the lines that serve everyone
 BEST_FIT = {
@@ -106,13 +108,18 @@ def test_the_first_option_named_connects_right_after_the_greeting_and_the_englis
     step = flow.start(C, ALL_OPEN)
     assert step.say == () and isinstance(step.then, Gather)
     assert step.then.state == CallState("main", "de")
-    assert keys(step) == ["greeting", "language.offer", "main.connect", "emergency",
-                          "service.anonymous", "main.choices"]
+    assert keys(step) == ["greeting", "language.offer", "main.connect", *NAMED, "main.connect", "emergency",
+                          "main.choices"]
     offer = step.then.say[1]
     assert offer.lang == "en" and offer.args == (("key", Key("9")),)
-    assert sentence(step, "main.connect") == prompt("de", "main.connect")
+    # the languages come after the options for the young and for parents, then everyone else
+    first, *names, rest = step.then.say[2:9]
+    assert [name.lang for name in names] == OTHERS and {name.args for name in names} == {(("key", Key("8")),)}
+    assert [R.text(name, "de") for name in names] == ["Türkçe 8", "العربية 8", "Русский 8", "Українська 8", "Polski 8"]
+    assert f"{R.text(first, 'de')} {R.text(rest, 'de')}" == prompt("de", "main.connect")
+    assert R.text(rest, "de") == "Alle anderen: die 3."
     # rule 1: the first key named ("die 1") connects, without a second menu
-    first_key = re.search(r"\bdie (\d)\b", sentence(step, "main.connect")).group(1)
+    first_key = re.search(r"\bdie (\d)\b", R.text(first, "de")).group(1)
     assert C.menu.node("main").keys[first_key].kind == "connect"
     assert isinstance(flow.key_pressed(C, step.then.state, first_key, ALL_OPEN).then, Dial)
 
@@ -120,16 +127,19 @@ def test_the_first_option_named_connects_right_after_the_greeting_and_the_englis
 def test_free_is_said_only_when_the_directory_says_the_call_is_free() -> None:
     assert "service.free" not in keys(flow.start(C, ALL_OPEN))  # the bundled number: not free
     free = with_service(free_to_call=True)
-    assert keys(flow.start(free, ALL_OPEN)) == ["greeting", "language.offer", "main.connect", "emergency",
-                                                "service.free", "service.anonymous", "main.choices"]
+    assert keys(flow.start(free, ALL_OPEN)) == ["greeting", "language.offer", "main.connect", *NAMED,
+                                                "main.connect", "emergency", "service.free", "main.choices"]
 
 
 @pytest.mark.parametrize("audience, key", MAIN_KEY.items())
 def test_at_night_the_keys_for_a_person_say_when_their_line_opens(audience: str, key: str) -> None:
     step = flow.start(C, NONE_OPEN)
-    assert keys(step) == ["greeting", "language.offer", "main.connect_closed", "emergency",
-                          "service.anonymous", "main.choices"]
-    assert sentence(step, "main.connect_closed") == prompt("de", "main.connect_closed")
+    assert keys(step) == ["greeting", "language.offer", "main.connect_closed", *NAMED, "main.connect_closed",
+                          "emergency", "main.choices"]
+    # at night the languages come right after "nobody can be reached by phone now"
+    first, rest = (item for item in step.then.say if item.key == "main.connect_closed")
+    assert first.sentences == (0, 1) and rest.sentences == (1, None)
+    assert f"{R.text(first, 'de')} {R.text(rest, 'de')}" == prompt("de", "main.connect_closed")
     # and the key keeps that promise: no question, straight to when their line opens
     closed = flow.key_pressed(C, step.then.state, key, NONE_OPEN)
     assert isinstance(closed.then, Gather)
@@ -165,7 +175,7 @@ def test_star_goes_back_to_the_main_menu_from_any_node(node: str) -> None:
     assert step.say == () and isinstance(step.then, Gather)
     assert step.then.state == CallState("main", "en", "parent")
     # no second greeting; the other language is offered after the menu
-    assert keys(step) == ["main.connect", "emergency", "service.anonymous", "main.choices", "language.offer"]
+    assert keys(step) == ["main.connect", "emergency", "main.choices", "language.offer"]
 
 
 def true_at(node: str, at: dt.datetime) -> bool:
@@ -559,8 +569,7 @@ def test_next_opening_in_plain_words(at: dt.datetime, audience: str, lang: str, 
 def test_the_language_key_switches_and_greets_again() -> None:
     step = flow.key_pressed(C, CallState("main", "de"), "9", ALL_OPEN)
     assert step.lang == "en" and step.then.state == CallState("main", "en")
-    assert keys(step) == ["greeting", "language.offer", "main.connect", "emergency", "service.anonymous",
-                          "main.choices"]
+    assert keys(step) == ["greeting", "language.offer", "main.connect", "emergency", "main.choices"]
     assert step.then.say[1].lang == "de"
     assert R.text(step.then.say[1], "en") == prompt("de", "language.offer", key="9")
     back = flow.key_pressed(C, step.then.state, "9", ALL_OPEN)
@@ -582,7 +591,9 @@ def test_a_caller_who_pressed_under_18_is_spoken_to_with_du_from_then_on() -> No
     assert sentence(closed, "closed.keys") == prompt("de", "closed.keys", young=True)
     assert sentence(closed, "closed.keys") != prompt("de", "closed.keys")
     main = flow.key_pressed(C, closed.then.state, "*", NONE_OPEN)
-    assert main.young and sentence(main, "service.anonymous") == prompt("de", "service.anonymous", young=True)
+    assert main.young and sentence(main, "main.choices") == prompt("de", "main.choices", young=True)
+    numbers = flow.key_pressed(C, main.then.state, "5", NONE_OPEN)
+    assert sentence(numbers, "service.anonymous") == prompt("de", "service.anonymous", young=True)
     end = flow.silence(C, main.then.state, NONE_OPEN)
     assert end.young and isinstance(end.then, Hangup)
     assert sentence(end, "closed.numbers") == prompt("de", "closed.numbers", young=True)

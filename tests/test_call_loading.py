@@ -14,8 +14,9 @@ from ivr.loading import load_config
 
 MENU, DE, EN = "data/menu.yaml", "prompts/de.yaml", "prompts/en.yaml"
 # the main menu's own lines (the only_some node has the same keys and silence)
-MAIN_KEYS = '      "3": {connect: adult}\n      "4": {goto: guidance}\n      "5": {goto: hotlines}\n      "9": {language: next}'
-MAIN_SILENCE = '    offer_language: "9"\n    silence: connect'
+MAIN_KEYS = '      "3": {connect: adult}\n      "4": {goto: guidance}\n      "5": {goto: hotlines}\n      "7": {language: en}'
+MAIN_SILENCE = ('    languages_after_closed: 1  # at night after "Gerade ist keine Beratungsstelle ... erreichbar."\n'
+                '    silence: connect')
 
 
 def line_of(file: str, text: str) -> int:
@@ -51,12 +52,12 @@ def problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def test_the_bundled_config_loads(tmp_path: Path) -> None:
     config = load_config(bundled_dir("data"), bundled_dir("prompts"))
-    assert config.menu.start == "main" and set(config.prompts) == {"de", "en"}
+    assert config.menu.start == "main" and set(config.prompts) == {"de", "en", "tr", "ar", "ru", "uk", "pl"}
 
 
-NODES = ("main, hotlines, closed, unreachable, only_some, short_talk, guidance, guide_what, guide_act, guide_act_remove, "
-         "guide_act_block, guide_act_protect, guide_blackmail, guide_blackmail_help, guide_support, guide_support_danger, "
-         "guide_young, "
+NODES = ("main, languages, hotlines, closed, unreachable, only_some, short_talk, guidance, guide_what, guide_act, "
+         "guide_act_remove, guide_act_block, guide_act_protect, guide_blackmail, guide_blackmail_help, guide_support, "
+         "guide_support_danger, guide_young, "
          "guide_young_help")
 LANGUAGE_KEY = '"9": {language: next}'
 GUIDE_ACT = "  guide_act:\n    say: [guide.act.counselling, guide.next_part]\n    keys:\n"
@@ -87,7 +88,8 @@ def web_placeholders() -> list[str]:
     # a typo in a node's key: named, with what was probably meant; the node then says nothing
     ((MENU, "    say: [guide.act.remove, guide.next_part]", "    sai: [guide.act.remove, guide.next_part]"),
      [f"{MENU}: nodes.guide_act_remove.sai: unknown key 'sai' (did you mean 'say'?); expected one of "
-      f"keys, offer_language, say, say_when_closed, show, silence (line {line_of(MENU, 'say: [guide.act.remove,')})",
+      f"keys, languages_after, languages_after_closed, name_languages, offer_language, say, say_when_closed, "
+      f"show, silence, wait (line {line_of(MENU, 'say: [guide.act.remove,')})",
       f"{MENU}: nodes.guide_act_remove: says nothing; expected at least one prompt key in say "
       f"(line {line_of(MENU, 'guide_act_remove:')})"]),
     # keys that mean the same everywhere cannot be given another meaning
@@ -104,7 +106,7 @@ def web_placeholders() -> list[str]:
       f"(line {line_of(MENU, MAIN_SILENCE.splitlines()[0]) + 1})"]),
     # the keys 6-9 only switch language (1-5 are a menu's choices); the offer then has no key
     ((MENU, LANGUAGE_KEY, '"9": {goto: guidance}'),
-     [f"{MENU}: nodes.main.keys.9: key '9' may only switch language; expected 1-5 for other choices "
+     [f"{MENU}: nodes.main.keys.9: key '9' may only switch language or open the language menu; expected 1-5 for other choices "
       f"(line {line_of(MENU, LANGUAGE_KEY)})",
       f"{MENU}: nodes.main.offer_language: '9' is not a key of this node that switches language; "
       f"expected one with {{language: next}} (line {line_of(MENU, 'offer_language:')})"]),
@@ -201,7 +203,7 @@ def test_unknown_keys_in_a_prompts_file_are_named_with_the_likely_meant_one(tmp_
     doc = read_yaml(path, "prompts/de.yaml")
     assert build_prompts(doc, "de") is None
     messages = [f"{e.path}: {e.message}" for e in doc.errors]
-    assert "yong: unknown key 'yong' (did you mean 'young'?); expected one of prompts, voice, words, young" in messages
+    assert "yong: unknown key 'yong' (did you mean 'young'?); expected one of prompts, reviewed, voice, words, young" in messages
     assert any(m.startswith("words.web_dott: unknown key 'web_dott' (did you mean 'web_dot'?)") for m in messages)
 
 
@@ -210,3 +212,76 @@ def test_the_country_code_of_a_web_address_may_only_use_code_or_letters(problems
     assert problems((EN, line, '  web_country_code: "{land}"')) == [
         f"{EN}: words.web_country_code: '{{land}}' uses {{land}}; expected only {{code}}, {{letters}} "
         f"(line {line_of(EN, line.strip())})"]
+
+
+# -- the five other languages: voices, review state, the language menu --------------------------
+
+TR = "prompts/tr.yaml"
+
+
+def test_a_voice_twilio_does_not_offer_is_refused_naming_the_list(problems) -> None:
+    found = problems((TR, "  voice: Polly.Burcu-Neural", "  voice: Polly.Burcu"))
+    assert len(found) == 1 and found[0].startswith(
+        f"{TR}: voice.voice: 'Polly.Burcu' is not a voice listed in ivr/voices.yaml; expected one of "
+        "Google.uk-UA-Standard-A, Google.uk-UA-Wavenet-A, Polly.Amy-Neural, ")
+    assert found[0].endswith(f"(or add it there with its source) (line {line_of(TR, '  voice: Polly.Burcu-Neural')})")
+
+
+def test_a_language_code_that_does_not_fit_the_voice_is_refused(problems) -> None:
+    assert problems((TR, "  language: tr-TR", "  language: de-DE")) == [
+        f"{TR}: voice.language: 'de-DE' does not fit Polly.Burcu-Neural; expected tr-TR "
+        f"(line {line_of(TR, '  language: tr-TR')})"]
+
+
+def test_polly_arabic_takes_twilios_code_arb(problems) -> None:
+    ar = "prompts/ar.yaml"
+    assert problems((ar, "  language: arb", "  language: ar-SA")) == [
+        f"{ar}: voice.language: 'ar-SA' does not fit Polly.Zeina; expected arb (line {line_of(ar, '  language: arb')})"]
+
+
+def test_review_state_must_be_true_or_false_and_a_locale_must_be_known(problems) -> None:
+    assert problems((TR, "reviewed: false\n", "reviewed: later\n"), (TR, "  locale: tr\n", "  locale: xx-klingon\n")) == [
+        f"{TR}: reviewed: 'later' is not true or false; expected false until a native-speaking counsellor "
+        f"has checked the file (line {line_of(TR, 'reviewed: false')})",
+        f"{TR}: words.locale: 'xx-klingon' is not a locale CLDR knows; expected e.g. tr, ar, pl "
+        f"(line {line_of(TR, '  locale: tr')})",
+        f"{TR}: words: lacks 'weekdays'; expected all of weekdays, months, today, tomorrow, weekday, date, "
+        "time_full_hour, time_minutes, hours_range, days_range, list_and, key_star, key_hash, web_dot, "
+        "web_hyphen, web_hyphens, key_named (weekdays and months may come from CLDR with a locale) "
+        f"(line {line_of(TR, 'words:')})",
+        f"{TR}: words: lacks 'months'; expected all of weekdays, months, today, tomorrow, weekday, date, "
+        "time_full_hour, time_minutes, hours_range, days_range, list_and, key_star, key_hash, web_dot, "
+        "web_hyphen, web_hyphens, key_named (weekdays and months may come from CLDR with a locale) "
+        f"(line {line_of(TR, 'words:')})"]
+
+
+def test_a_key_may_only_switch_to_a_live_language(problems) -> None:
+    """The operator takes a language off the line in menu.yaml: its key must go too."""
+    assert problems((MENU, "languages: [de, en, tr, ar, ru, uk, pl]", "languages: [de, en, tr, ru, uk, pl]")) == [
+        f"{MENU}: nodes.languages.keys.2: language 'ar' is not in languages; expected next or one of "
+        f"de, en, tr, ru, uk, pl (line {line_of(MENU, '{language: ar}')})"]
+
+
+def test_the_language_menu_settings_are_checked(problems) -> None:
+    assert problems((MENU, "    wait: 2\n", "    wait: 0\n"),
+                    (MENU, "    languages_after: 2 ", "    languages_after: two "),
+                    (MENU, '    name_languages: "8"', '    name_languages: "1"')) == [
+        f"{MENU}: nodes.main.name_languages: '1' is not a key of this node that goes to a node; expected the "
+        f"key of the language menu (line {line_of(MENU, 'name_languages:')})",
+        f"{MENU}: nodes.main.languages_after: 'two' is not a number of sentences; expected 0 to 5 "
+        f"(line {line_of(MENU, 'languages_after: 2')})",
+        f"{MENU}: nodes.main.wait: 0 is not a number of seconds; expected 1 to 10 (line {line_of(MENU, '    wait: 2')})"]
+
+
+def test_a_language_that_is_not_live_needs_no_file(tmp_path: Path) -> None:
+    """Taking Polish off the line: remove it from `languages` and its key; its file may stay."""
+    shutil.copytree(bundled_dir("data"), tmp_path / "data")
+    menu = tmp_path / "data" / "menu.yaml"
+    text = menu.read_text(encoding="utf-8")
+    menu.write_text(text.replace("languages: [de, en, tr, ar, ru, uk, pl]", "languages: [de, en, tr, ar, ru, uk]")
+                    .replace('      "5": {language: pl}\n', ""), encoding="utf-8")
+    shutil.copytree(bundled_dir("prompts"), tmp_path / "prompts")
+    (tmp_path / "prompts" / "pl.yaml").unlink()
+    config = load_config(tmp_path / "data", tmp_path / "prompts")
+    assert config.menu.languages == ("de", "en", "tr", "ar", "ru", "uk") and "pl" not in config.prompts
+    assert [lang for _, lang in config.menu.language_keys("languages")] == ["tr", "ar", "ru", "uk"]

@@ -54,6 +54,7 @@ def _engine():
 
 # -- the goals, per language, at the instants the issue measured -----------------------------
 
+LANGUAGES = ["de", "en", "tr", "ar", "ru", "uk", "pl"]
 EXPECTED = [  # (instant, measures that apply then; the others must be None)
     (ALL_OPEN, {"quickest_person", "silent_person", "other_language", "connect_line", "longest_say"}),
     # only the parents' line: a silent caller (who may be anyone) is not put through to it, but
@@ -63,35 +64,45 @@ EXPECTED = [  # (instant, measures that apply then; the others must be None)
 ]
 
 
-@pytest.mark.parametrize("lang", ["de", "en"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("at, applies", EXPECTED, ids=["all-open", "parents-only", "night"])
-def test_the_six_measures_meet_their_goals_with_the_estimate(lang: str, at: dt.datetime, applies: set[str]) -> None:
+def test_the_measures_meet_their_goals_with_the_estimate(lang: str, at: dt.datetime, applies: set[str]) -> None:
     measures = CallerTime(bundled_config(), Estimate()).measure(lang, at)
-    assert {name for name, value in measures.values.items() if value is not None} == applies
+    # the five other languages are named, in their own voices, from the German start only
+    named = {"languages_named"} if lang == "de" else set()
+    assert {name for name, value in measures.values.items() if value is not None} == applies | named
     assert measures.missed() == [], measures.values
 
 
-@pytest.mark.parametrize("lang", ["de", "en"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("at", [ALL_OPEN, PARENTS_ONLY, NIGHT], ids=["all-open", "parents-only", "night"])
-def test_the_six_measures_meet_their_goals_spoken_by_espeak(lang: str, at: dt.datetime) -> None:
+def test_the_measures_meet_their_goals_spoken_by_espeak(lang: str, at: dt.datetime) -> None:
     measures = CallerTime(bundled_config(), _engine()).measure(lang, at)
     assert measures.missed() == [], measures.values
 
 
+# Per sentence, how far the estimate may be off: German names read by a Turkish, Polish or
+# Ukrainian voice, and Arabic, which writes few vowels, fit worse (bench/README.md states every
+# language's figures).
+ESTIMATE_LIMIT = {"tr": 2.0, "pl": 2.0, "uk": 2.0, "ar": 2.5}
+
+
 def test_the_estimate_is_within_a_second_of_espeak_for_every_sentence() -> None:
     """The estimate stands in for espeak-ng where it is missing: per sentence off by at most
-    1.5 s, and in total by at most 3 % per language (bench/README.md states the figures)."""
+    1.5 s (2 s for Turkish, Polish, Ukrainian, 2.5 s for Arabic), and in total by at most 3 % per
+    language."""
     engine, estimate = _engine(), Estimate()
     totals: dict[str, list[float]] = {}
     config = bundled_config()
     for _, key, language, text in filled_prompts(config):
         for sentence in re.split(r"(?<=[.!?])\s+", text):
             real, guess = engine.seconds(sentence, language), estimate.seconds(sentence, language)
-            assert abs(real - guess) <= 1.5, (key, sentence, real, guess)
+            limit = ESTIMATE_LIMIT.get(language.split("-")[0][:2], 1.5)
+            assert abs(real - guess) <= limit, (key, sentence, real, guess)
             totals.setdefault(language, [0.0, 0.0])
             totals[language][0] += real
             totals[language][1] += guess
-    assert set(totals) == {"de-DE", "en-GB"}
+    assert set(totals) == {"de-DE", "en-GB", "tr-TR", "arb", "ru-RU", "uk-UA", "pl-PL"}
     for language, (real, guess) in totals.items():
         assert abs(guess / real - 1) <= 0.03, (language, real, guess)
 
@@ -102,7 +113,7 @@ def test_the_quickest_key_is_timed_to_the_end_of_the_sentence_that_names_it() ->
     config = bundled_config()
     de, en = config.prompts["de"], config.prompts["en"]
     words = lambda text: len(text.split())  # noqa: E731
-    first_sentence = de.text("main.connect").split(". ")[0] + "."
+    first_sentence = de.text("main.connect").split(". ")[0] + "."  # key 1 (the languages come later)
     expected = (words(de.text("greeting")) + words(en.text("language.offer").format(key="9"))
                 + words(first_sentence) + words(de.text("connect.now")))
     measures = CallerTime(config, WordTimer()).measure_first_minute("de", ALL_OPEN)
@@ -117,8 +128,34 @@ def test_a_silent_caller_waits_one_play_and_one_timeout_before_the_dial() -> Non
     dial = walker.hear(walker.press(start.step, "", ALL_OPEN))
     assert isinstance(dial.step.then, Dial) and dial.step.then.line_id == "abuse-helpline"
     measures = walker.measure_first_minute("de", ALL_OPEN)
-    from ivr.twiml import GATHER_TIMEOUT
-    assert measures.values["silent_person"] == menu + GATHER_TIMEOUT + dial.uninterruptible
+    wait = config.menu.node("main").wait  # the main menu's own wait (menu.yaml), shorter than 5 s
+    assert start.step.then.wait == wait == 2
+    assert measures.values["silent_person"] == menu + wait + dial.uninterruptible
+
+
+def test_the_five_languages_are_timed_to_the_sentence_that_names_the_last_of_them() -> None:
+    walker = CallerTime(bundled_config(), WordTimer())
+    heard = walker.hear(walker.start("de", ALL_OPEN))
+    names = [s for s in heard.gather if s.key == "language.name"]
+    assert [s.language for s in names] == ["tr-TR", "arb", "ru-RU", "uk-UA", "pl-PL"]
+    upto = heard.gather.index(names[-1]) + 1
+    expected = sum(s.seconds for s in heard.gather[:upto])
+    assert walker.measure_first_minute("de", ALL_OPEN).values["languages_named"] == expected
+    assert walker.measure_first_minute("tr", ALL_OPEN).values["languages_named"] is None
+
+
+@pytest.mark.parametrize("lang", ["tr", "ar", "ru", "uk", "pl"])
+def test_each_other_language_starts_with_german_and_english_offered_in_their_own_voices(lang: str) -> None:
+    walker = CallerTime(bundled_config(), WordTimer())
+    start = walker.start(lang, ALL_OPEN)
+    assert start.lang == lang and start.then.state.node == "main"
+    heard = walker.hear(start)
+    assert [(s.key, s.language) for s in heard.gather[:3]] == [
+        ("greeting", bundled_config().prompts[lang].voice.language), ("language.name", "de-DE"),
+        ("language.name", "en-GB")]
+    assert heard.gather[1].text == "Deutsch 9" and heard.gather[2].text == "English 7"
+    expected = sum(s.seconds for s in heard.gather[:3])
+    assert walker.measure_first_minute(lang, ALL_OPEN).values["other_language"] == expected
 
 
 def test_english_is_offered_right_after_the_first_german_sentence() -> None:
@@ -167,7 +204,7 @@ def _copy_config(tmp_path: Path, edit_prompt: tuple[str, str, str] | None = None
     prompts.mkdir()
     for name in ("hotlines.yaml", "menu.yaml"):
         (data / name).write_text((bundled_dir("data") / name).read_text(encoding="utf-8"), encoding="utf-8")
-    for lang in ("de", "en"):
+    for lang in LANGUAGES:
         doc = yaml.safe_load((bundled_dir("prompts") / f"{lang}.yaml").read_text(encoding="utf-8"))
         if edit_prompt and edit_prompt[0] == lang:
             doc["prompts"][edit_prompt[1]] = edit_prompt[2]
@@ -206,10 +243,12 @@ def test_caller_time_command_prints_every_measure_and_exits_0_when_all_goals_hol
     result = CliRunner().invoke(main, ["caller-time", "--at", "2026-12-01T16:30", "--engine", "estimate"])
     assert result.exit_code == 0, result.output
     rows = [line.split() for line in result.output.splitlines()[2:]]
-    assert [(row[0], row[1]) for row in rows] == [(goal.name, lang) for lang in ("de", "en") for goal in GOALS]
+    assert [(row[0], row[1]) for row in rows] == [(goal.name, lang) for lang in LANGUAGES for goal in GOALS]
     verdicts = {(row[0], row[1]): row[-1] if row[-1] != "now" else "n/a" for row in rows}
     assert verdicts[("quickest_person", "de")] == "ok"
     assert verdicts[("emergency_before_end", "en")] == "n/a"
+    assert verdicts[("languages_named", "de")] == "ok" and verdicts[("languages_named", "tr")] == "n/a"
+    assert verdicts[("silent_person", "ar")] == "ok"
 
 
 def test_caller_time_command_lists_every_answer_with_its_seconds() -> None:

@@ -3,6 +3,7 @@ and what is said, `ivr check` gives one line (or every problem), `ivr fallback-t
 same static TwiML that /fallback answers."""
 from __future__ import annotations
 
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -12,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from ivr.cli import main
 from ivr.config import bundled_dir
-from twiml_helpers import NAME_DE, PHONE, SPOKEN, VOICE, make_app, post, prompt, spoken_numbers, twilio_form
+from twiml_helpers import LANGUAGE_NAMES, NAME_DE, PHONE, SPOKEN, VOICE, make_app, post, prompt, spoken_numbers, twilio_form
 
 SHOWN_AS = "+490000000000"  # the terminal call's pretend service number (the To)
 # Nothing from the developer's shell may leak in: each run names its whole environment.
@@ -43,8 +44,10 @@ def number_line(line_id: str) -> str:
     return said("de", "unreachable.line", name=NAME_DE[line_id], number=" ".join(SPOKEN[line_id]))
 
 
-GREETING = [said("de", "greeting"), said("en", "language.offer", key="9"), said("de", "main.connect"),
-            said("de", "emergency"), said("de", "service.anonymous"), said("de", "main.choices")]
+_CONNECT = re.split(r"(?<=[.!?])\s+", prompt("de", "main.connect"))
+GREETING = [said("de", "greeting"), said("en", "language.offer", key="9"), f"[de-DE] {' '.join(_CONNECT[:2])}",
+            *(f"[{language}] {text}" for text, language, _ in LANGUAGE_NAMES), f"[de-DE] {' '.join(_CONNECT[2:])}",
+            said("de", "emergency"), said("de", "main.choices")]
 
 
 @pytest.mark.parametrize("token", [None, "terminal-call-token"], ids=["dev", "signed"])
@@ -178,8 +181,37 @@ def test_call_asks_again_when_a_typed_key_is_no_key_of_a_phone() -> None:
 def test_check_passes_with_a_one_line_summary() -> None:
     result = ivr("check")
     assert result.exit_code == 0
-    assert result.stdout == (f"OK: 4 lines, 8 resources, 18 menu nodes, languages de, en "
-                             f"({bundled_dir('data')}, {bundled_dir('prompts')})\n")
+    assert result.stdout == (f"OK: 4 lines, 8 resources, 19 menu nodes, languages de, en, tr, ar, ru, uk, pl "
+                             f"({bundled_dir('data')}, {bundled_dir('prompts')})\n"
+                             "not yet reviewed: tr, ar, ru, uk, pl (reviewed: false in their prompts files; "
+                             "to be checked by a native-speaking counsellor)\n")
+
+
+@pytest.mark.parametrize("lang, keys, greeting", [
+    ("tr", "(key 8)", "Mahrem görüntülerle şiddet bilgi hattı."), ("ar", "(key 8)", "خط معلومات عن الصور الحميمة."),
+    ("ru", "(key 8)", "Линия помощи при насилии с интимными фото."),
+    ("uk", "(key 8)", "Лінія допомоги при насильстві з інтимними фото."),
+    ("pl", "(key 8)", "Infolinia o przemocy z użyciem intymnych zdjęć.")])
+def test_call_in_each_other_language_opens_the_language_menu_and_dials_in_it(lang: str, keys: str,
+                                                                            greeting: str) -> None:
+    result = ivr("call", "--at", "2026-11-24T15:30", "--lang", lang, "--keys", "2,busy")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    after = lines[lines.index(keys) + 1:]
+    # the language menu: each language in its own voice, with its own key there
+    assert after[:5] == [f"[{language}] {text[:-1]}{n}" for n, (text, language, _) in enumerate(LANGUAGE_NAMES, 1)]
+    after = after[after.index(f"(key {'12345'['tr ar ru uk pl'.split().index(lang)]})") + 1:]
+    assert after[0] == f"[{VOICE[lang][0]}] {greeting}" == said(lang, "greeting")
+    assert after[1:3] == ["[de-DE] Deutsch 9", "[en-GB] English 7"]  # German and English offered first
+    # the line that may counsel in the caller's language first (multilingual), then the parents' line
+    assert dialled(result.stdout) == [dialling("abuse-helpline"), dialling("parents-line")]
+    assert said(lang, "connect.busy") in lines and said(lang, "connect.next") in lines
+
+
+def test_call_refuses_a_language_the_menu_does_not_have() -> None:
+    result = ivr("call", "--lang", "fr", "--keys", "0")
+    assert result.exit_code == 2
+    assert "--lang 'fr' is not a language of the menu; expected one of de, en, tr, ar, ru, uk, pl" in result.stderr
 
 
 def test_check_fails_naming_the_file_and_key_of_a_missing_english_prompt(tmp_path: Path) -> None:

@@ -41,7 +41,9 @@ from test_directory_loading import _key_paths
 from test_reload import _env, _voice_greeting, config_copy, start_server  # noqa: F401 (fixtures)
 
 HOTLINES, EN = "data/hotlines.yaml", "prompts/en.yaml"
-FILES = (HOTLINES, MENU, DE, EN)
+FILES = (HOTLINES, MENU, DE, EN)  # walked key by key
+# the other languages' files load as they are (their keys are the same kinds as German's)
+OTHER_PROMPTS = tuple(f"prompts/{lang}.yaml" for lang in ("tr", "ar", "ru", "uk", "pl"))
 
 # Optional keys the bundled files leave out, so that they are walked too: (file, path, value).
 OPTIONAL = [
@@ -72,7 +74,7 @@ def _set(data: Any, path: tuple[Any, ...], value: Any) -> None:
 
 
 def _full() -> dict[str, Any]:
-    full = {file: _bundled(file) for file in FILES}
+    full = {file: _bundled(file) for file in (*FILES, *OTHER_PROMPTS)}
     for file, path, value in OPTIONAL:
         _set(full[file], path, value)
     return full
@@ -149,6 +151,8 @@ ALSO_VALID: dict[str, set[str]] = {
     "nodes.*.show": {"nothing"},
     "words.web_country_code": {"nothing"},  # optional: the code as written
     "nodes.*.offer_language": {"nothing", "number"},  # 9 for "9"
+    "nodes.*.name_languages": {"nothing", "number"},  # 8 for "8"
+    "numbers": {"nothing"},  # no number published for one language
     "service": {"nothing"},  # the defaults: not free, the dialled number as caller ID, 30 s
     "service.free_to_call": {"nothing"},  # not free unless said
 }
@@ -164,7 +168,7 @@ def _also_valid(path: str, kind: str) -> bool:
 def _lines() -> dict[str, dict[str, int]]:
     """Where each key path sits in the bundled files (keys from OPTIONAL get their parent's line)."""
     return {file: read_yaml(bundled_dir(file.split("/")[0]) / file.split("/")[1], file).lines
-            for file in FILES}
+            for file in (*FILES, *OTHER_PROMPTS)}
 
 
 def _load(changed: dict[str, Any]) -> dict[str, str]:
@@ -322,7 +326,7 @@ PLAIN = "expected text, numbers, true/false, dates, lists and mappings with text
     # an action's target is one word: str() of a list named no node
     ((MENU, "{goto: guide_what}", "{goto: [guide_what]}"),
      f"{MENU}: nodes.guidance.keys.1: {{'goto': ['guide_what']}} is not an action; expected one of "
-     f"{{goto: <node>}}, {{connect: <audience>}}, {{language: next}} (line {line_of(MENU, '{goto: guide_what}')})"),
+     f"{{goto: <node>}}, {{connect: <audience>}}, {{language: next}}, {{language: <code>}} (line {line_of(MENU, '{goto: guide_what}')})"),
     ((HOTLINES, "languages: [de, multilingual]", "languages: [de, 2026-01-01]"),
      f"{HOTLINES}: lines[3].languages[1]: 2026-01-01 is not text; {TEXT} "
      f"(line {line_of(HOTLINES, 'languages: [de, multilingual]')})"),

@@ -345,6 +345,9 @@ def test_the_demand_heatmap_shows_small_counts_suppressed(editor: FlaskClient, d
 def test_health_shows_the_check_and_the_generation(editor: FlaskClient) -> None:
     text = _text(editor.get("/console/health"))
     assert "In Ordnung: 4 Leitungen" in text
+    # the languages not yet checked by a native-speaking counsellor (reviewed: false)
+    assert ("Noch nicht von einer Beraterin oder einem Berater mit dieser Muttersprache geprüft "
+            "(reviewed: false): tr, ar, ru, uk, pl.") in text
     assert "Fassung (1 beim Start, +1 je Neuladen) 1 " in text
     assert "inhaltlich wie geladen" in text
 
@@ -378,6 +381,21 @@ def test_a_simulated_call_follows_the_webhooks_skips_a_closed_line_and_is_never_
     assert live.buffer.take() == {}  # nothing simulated was counted
     client.post("/voice", data={"To": "+4930123456"})  # a real webhook is, as a control
     assert any(key[1] == "call" for key in live.buffer.take())
+
+
+@pytest.mark.parametrize("lang, key, voice, direction", [
+    ("tr", "1", "tr-TR", "ltr"), ("ar", "2", "arb", "rtl"), ("ru", "3", "ru-RU", "ltr"),
+    ("uk", "4", "uk-UA", "ltr"), ("pl", "5", "pl-PL", "ltr")])
+def test_a_simulated_call_reaches_each_language_and_shows_arabic_right_to_left(
+        editor: FlaskClient, lang: str, key: str, voice: str, direction: str) -> None:
+    start = _try(editor, restart="1", at="2026-11-30T10:30")
+    menu = _try(editor, at="2026-11-30T10:30", key="8", gather_url=_field(start, "gather_url"))
+    page = _try(editor, at="2026-11-30T10:30", key=key, gather_url=_field(menu, "gather_url"))
+    said = re.findall(r'<li class="say" lang="(\w+)" dir="(\w+)" data-lang="([\w-]+)">', page)
+    assert said[0] == (lang[:2], direction, voice)  # the greeting, in the language's own voice
+    assert ("de", "ltr", "de-DE") in said and ("en", "ltr", "en-GB") in said  # German, English offered
+    dialled = _try(editor, at="2026-11-30T10:30", key="0", gather_url=_field(page, "gather_url"))
+    assert "Würde +498002255530 wählen" in dialled
 
 
 def test_a_step_that_is_not_the_calls_is_refused(editor: FlaskClient) -> None:

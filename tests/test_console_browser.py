@@ -245,3 +245,18 @@ def test_the_coverage_chart_fills_the_width_with_hour_labels_of_12_px_or_more(br
     assert found["hours"] == ["6", "12", "18"] * 14  # each day's hours labelled
     assert _errors(browser) == []
     _shot(browser, "coverage-desktop")
+
+
+def test_a_simulated_call_in_arabic_is_shown_right_to_left(browser: WebDriver, console_server) -> None:
+    _login(browser, console_server, EDITOR)
+    browser.get(_url(console_server, "try"))
+    _submit(browser, browser.find_element(By.ID, "start-call"))
+    _submit(browser, None, "8")  # the language menu
+    _submit(browser, None, "2")  # Arabic
+    sentences = browser.find_elements(By.CSS_SELECTOR, "#transcript li.say")
+    arabic = [s for s in sentences if s.get_attribute("lang") == "ar"]
+    assert arabic and all(s.value_of_css_property("direction") == "rtl" for s in arabic)
+    assert all(s.value_of_css_property("direction") == "ltr" for s in sentences if s.get_attribute("lang") == "de")
+    assert any("Deutsch 9" == s.text for s in sentences)
+    assert _errors(browser) == []
+    _shot(browser, "try-arabic")

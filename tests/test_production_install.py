@@ -16,6 +16,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -52,10 +53,30 @@ def test_the_readme_names_the_lock_and_no_test_extras():
 
 
 def test_the_lock_pins_what_the_gevent_worker_imports():
-    pins = dict(re.findall(r"^([a-z0-9_.-]+)==([^ ;\\]+)", (ROOT / "requirements.lock").read_text(), re.M))
+    pins = _pins("requirements.lock")
     for package in ("gunicorn", "gevent", "packaging", "flask", "twilio", "sqlalchemy", "psycopg"):
         assert package in pins, package
     assert "pytest" not in pins and "selenium" not in pins  # the runtime lock carries no test tools
+
+
+def _pins(lock: str) -> dict[str, str]:
+    return dict(re.findall(r"^([a-z0-9_.-]+)==([^ ;\\]+)", (ROOT / lock).read_text(), re.M))
+
+
+def _name(requirement: str) -> str:
+    """`psycopg[binary]>=3.1` -> `psycopg`, normalised as the lock writes names."""
+    return re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_the_locks_hold_every_dependency_of_pyproject():
+    """A dependency added to pyproject.toml without `make lock` fails here, not at a deploy."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime, test = _pins("requirements.lock"), _pins("requirements-test.lock")
+    for requirement in project["dependencies"]:
+        assert _name(requirement) in runtime, f"{requirement} is not in requirements.lock: run make lock"
+    for requirement in project["optional-dependencies"]["test"]:
+        assert _name(requirement) in test, f"{requirement} is not in requirements-test.lock: run make lock"
+    assert {name: runtime[name] for name in runtime} == {name: test[name] for name in runtime}
 
 
 def _run(command: list[str], cwd: Path) -> None:

@@ -12,7 +12,7 @@ import yaml
 
 from ivr.config import bundled_dir
 from ivr.prompts import COMMON_PLACEHOLDERS, FLOW_PROMPTS
-from ivr.speech import OPTIONAL_WORD_KEYS, placeholders
+from ivr.speech import CLDR_WORD_KEYS, OPTIONAL_WORD_KEYS, month_names, placeholders, weekday_names
 
 
 
@@ -56,8 +56,12 @@ def test_every_language_has_the_same_keys_and_placeholders_as_german(lang: str) 
                   for key, text in PROMPTS[lang].items()
                   if sorted(placeholders(text)) != sorted(placeholders(PROMPTS[FIRST].get(key, "")))}
     assert not mismatched
-    # every word German has; a language may add the optional ones (how it says a country code)
-    required = set(FILES[lang]["words"]) - set(OPTIONAL_WORD_KEYS)
+    # every word German has; a language may add the optional ones (how it says a country code),
+    # take weekday and month names from CLDR (a `locale`), and add grammar CLDR lacks (a weekday
+    # after "on")
+    required = set(FILES[lang]["words"]) - set(OPTIONAL_WORD_KEYS) - set(CLDR_WORD_KEYS)
+    if "locale" in FILES[lang]["words"]:
+        required |= {"weekdays", "months"}
     assert sorted(required) == sorted(set(FILES[FIRST]["words"]) - set(OPTIONAL_WORD_KEYS))
 
 
@@ -67,8 +71,8 @@ WORD_FIELDS = {
     "tomorrow": ({"time", "weekday", "day", "month"}, {"time"}),
     "weekday": ({"time", "weekday", "day", "month"}, {"time", "weekday"}),
     "date": ({"time", "weekday", "day", "month"}, {"time", "day", "month"}),
-    "time_full_hour": ({"hour", "hour12", "minute", "ampm"}, set()),
-    "time_minutes": ({"hour", "hour12", "minute", "ampm"}, {"minute"}),
+    "time_full_hour": ({"hour", "hour12", "minute", "ampm", "period", "short"}, set()),
+    "time_minutes": ({"hour", "hour12", "minute", "ampm", "period", "short"}, set()),
     "hours_range": ({"from", "to"}, {"from", "to"}),
     "days_range": ({"first", "last"}, {"first", "last"}),
     "list_and": (set(), set()),
@@ -86,11 +90,13 @@ def test_word_templates_use_only_the_fields_they_are_given(lang: str) -> None:
     """Times and days differ in shape per language ("9 Uhr", "9 a.m."), so not the same
     placeholders as German: but each only those speech fills, and the ones it needs."""
     words = FILES[lang]["words"]
-    assert len(words["weekdays"]) == 7 and len(words["months"]) == 12
+    assert len(weekday_names(words)) == 7 and len(month_names(words)) == 12
+    assert len(words.get("weekdays_on", range(7))) == 7
     for key, (offered, needed) in WORD_FIELDS.items():
         used = set(placeholders(words[key]))
         assert needed <= used <= offered, (lang, key, used)
-    assert {"hour", "hour12"} & set(placeholders(words["time_full_hour"]))
+    assert {"hour", "hour12", "short"} & set(placeholders(words["time_full_hour"]))
+    assert {"minute", "short"} & set(placeholders(words["time_minutes"]))
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -109,11 +115,30 @@ def test_placeholders_are_only_those_the_call_fills(lang: str) -> None:
         assert sorted(placeholders(text)) == sorted(placeholders(PROMPTS[lang][key])), (lang, key)
 
 
+VOICES = _yaml(Path(__file__).resolve().parent.parent / "ivr" / "voices.yaml")["voices"]
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_every_voice_names_a_language(lang: str) -> None:
+def test_every_voice_is_a_listed_twilio_voice_with_its_own_language_code(lang: str) -> None:
     voice = FILES[lang]["voice"]
-    assert re.fullmatch(r"[a-z]{2}-[A-Z]{2}", voice["language"]) and voice["language"].startswith(lang)
-    assert voice["voice"].startswith("Polly.")  # SSML <say-as> needs a Polly (or Google) voice
+    assert voice["voice"] in VOICES, voice  # ivr/voices.yaml: Twilio's voices, with their source
+    assert VOICES[voice["voice"]] == voice["language"] and voice["language"].startswith(lang)
+    assert voice["voice"].startswith(("Polly.", "Google."))  # SSML <say-as> needs one of these
+
+
+def test_the_voices_list_names_its_source_and_only_polly_and_google_voices() -> None:
+    text = (Path(__file__).resolve().parent.parent / "ivr" / "voices.yaml").read_text(encoding="utf-8")
+    assert "https://www.twilio.com/docs/voice/twiml/say" in text
+    assert all(re.fullmatch(r"(Polly\.[A-Z][a-z]+(-Neural)?|Google\.[a-z]{2}-[A-Z]{2}-\w+-[A-Z])", v) for v in VOICES)
+    assert VOICES["Polly.Zeina"] == "arb" and VOICES["Google.uk-UA-Standard-A"] == "uk-UA"
+    assert not any(code.startswith("uk") for name, code in VOICES.items() if name.startswith("Polly."))
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang not in ("de", "en")])
+def test_a_language_not_checked_by_a_native_speaker_says_so(lang: str) -> None:
+    text = (bundled_dir("prompts") / f"{lang}.yaml").read_text(encoding="utf-8")
+    assert FILES[lang]["reviewed"] is False
+    assert "to be checked by a native-speaking counsellor" in text
 
 
 # -- rules 1, 2 and 10: the first menu, and how keys are named ---------------------------------
@@ -149,12 +174,21 @@ def test_every_key_is_named_after_its_option(lang: str) -> None:
         assert len(named.findall(text)) == len(digits_named), (key, text)
 
 
+CONNECTS = {  # words that promise a person now, in each language
+    "de": ("verbind", "gespräch", "die 0"), "en": ("connect", "talk", "press 0"),
+    "tr": ("bağla", "görüş", "tuş 0"), "ar": ("توصيل", "أوصل", "للتحدث", "رقم 0"),
+    "ru": ("соедин", "поговорить", "клавиша 0"), "uk": ("зʼєдн", "поговорити", "клавіша 0"),
+    "pl": ("łącz", "rozmow", "klawisz 0"),
+}
+
+
 @pytest.mark.parametrize("key", ["main.connect_closed", "keys.common_closed", "hotlines.keys_closed",
                                  "closed.keys"])
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_nothing_said_while_all_is_closed_promises_a_connection(lang: str, key: str) -> None:
     text = PROMPTS[lang][key].lower()
-    assert not any(word in text for word in ("verbind", "gespräch", "connect", "talk", "die 0", "press 0")), text
+    assert not any(word in text for word in CONNECTS[lang]), text
+    assert any(word in PROMPTS[lang]["keys.common"].lower() for word in CONNECTS[lang])  # the words fit
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -188,6 +222,36 @@ def test_the_static_fallback_says_neither_sie_nor_du(key: str) -> None:
 @pytest.mark.parametrize("key", sorted(k for k in PROMPTS["de"] if k not in TO_THE_YOUNG))
 def test_everyone_else_hears_sie(key: str) -> None:
     assert not DU.search(PROMPTS["de"][key]), PROMPTS["de"][key]
+
+
+# The other languages' polite and familiar forms (Arabic has no such split): what an adult must
+# not hear, and what a young caller must not hear, in sentences said to the caller.
+POLITE = {
+    "tr": re.compile(r"\b(siz\w*|\w+(nız|niz|nuz|nüz))\b", re.I),
+    "ru": re.compile(r"\b(вы|вас|вам|вами|ваш\w*|\w+(ите|йте))\b", re.I),
+    "uk": re.compile(r"\b(ви|вас|вам|вами|ваш\w*|(?!навіть\b)\w+(іть|йте))\b", re.I),  # not навіть, "even"
+    "pl": re.compile(r"\b(proszę|pan|pani|państwo)\b", re.I),
+}
+FAMILIAR = {
+    "tr": re.compile(r"\b(sen|seni|sana|senin|seninle|sende)\b", re.I),
+    "ru": re.compile(r"\b(ты|тебя|тебе|тобой|твой|твоя|твоё|твои|твоих)\b", re.I),
+    "uk": re.compile(r"\b(ти|тебе|тобі|тобою|твій|твоя|твоє|твої|твоїх)\b", re.I),
+    "pl": re.compile(r"\b(ty|ciebie|cię|tobie|twój|twoja|twoje|twoich|możesz|musisz)\b", re.I),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(POLITE))
+def test_a_caller_under_18_hears_the_familiar_form_in_every_sentence(lang: str) -> None:
+    for key in sorted(k for k in PROMPTS[lang] if k not in NO_CALLER):
+        heard = YOUNG[lang].get(key, PROMPTS[lang][key])
+        assert not POLITE[lang].search(heard), (lang, key, POLITE[lang].search(heard))
+    assert len(YOUNG[lang]) >= 10  # the file was read
+
+
+@pytest.mark.parametrize("lang", sorted(FAMILIAR))
+def test_everyone_else_hears_the_polite_form(lang: str) -> None:
+    for key in sorted(k for k in PROMPTS[lang] if k not in TO_THE_YOUNG):
+        assert not FAMILIAR[lang].search(PROMPTS[lang][key]), (lang, key, FAMILIAR[lang].search(PROMPTS[lang][key]))
 
 
 def test_the_young_sections_only_hold_keys_that_exist() -> None:
@@ -229,7 +293,62 @@ CONTENT = [
     ("en", "prompts", "guide.act.remove", ["reporting offices"]),
     ("de", "prompts", "guide.young.help", ["Take It Down", "Juuuport", "Nummer gegen Kummer"]),
     ("en", "prompts", "guide.young.help", ["Take It Down", "Juuuport", "Nummer gegen Kummer"]),
+    # the same rules in the five other languages
+    ("tr", "prompts", "guide.blackmail", ["Para ödemeyin", "başka görüntü göndermeyin", "18 yaş altı için Take It Down",
+                                          "18 yaş ve üstü için StopNCII", "hiçbir şeyi yanlış yapmadınız"]),
+    ("tr", "young", "guide.blackmail", ["Sen hiçbir şeyi yanlış yapmadın", "Para ödeme", "Görüntüleri kaydetme",
+                                        "kimseye gönderme", "Güvendiğin bir yetişkine", "Take It Down"]),
+    ("tr", "prompts", "guide.support", ["suçlamayın", "çocuklar ya da gençler", "Görüntüleri kaydetmeyin",
+                                        "kimseye iletmeyin", "polise"]),
+    ("tr", "young", "guide.support", ["suçlama", "görüntüleri kaydetme", "kimseye gönderme", "Güvendiğin bir yetişkine"]),
+    ("tr", "prompts", "guide.act.block", ["18 yaş altı için Take It Down", "18 yaş ve üstü için StopNCII"]),
+    ("tr", "prompts", "guide.young.help", ["Take It Down", "Juuuport", "Nummer gegen Kummer"]),
+    ("ar", "prompts", "guide.blackmail", ["لا تدفع أي مال", "لا ترسل صورًا أخرى", "تحت 18 سنة عبر Take It Down",
+                                          "من عمر 18 سنة عبر StopNCII", "أنت لم تخطئ في شيء"]),
+    ("ar", "young", "guide.blackmail", ["أنت لم تخطئ في شيء", "لا تدفع", "لا تحفظ الصور", "لا ترسلها لأحد",
+                                        "شخصًا كبيرًا تثق به", "Take It Down"]),
+    ("ar", "prompts", "guide.support", ["لا تلمه", "أطفالًا أو شبابًا", "لا تحفظها", "لا ترسلها لأحد", "الشرطة"]),
+    ("ar", "young", "guide.support", ["لا تلمه", "لا تحفظ الصور", "لا ترسلها لأحد", "شخصًا كبيرًا تثق به"]),
+    ("ar", "prompts", "guide.act.block", ["تحت 18 سنة عبر Take It Down", "من عمر 18 سنة عبر StopNCII"]),
+    ("ar", "prompts", "guide.young.help", ["Take It Down", "Juuuport", "Nummer gegen Kummer"]),
+    ("ru", "prompts", "guide.blackmail", ["Не платите деньги", "не отправляйте новых изображений",
+                                          "до 18 лет с Take It Down", "с 18 лет со StopNCII", "ни в чём не виноваты"]),
+    ("ru", "young", "guide.blackmail", ["ты ни в чём не виноват", "Не плати", "Не сохраняй изображения",
+                                        "никому их не пересылай", "взрослому, которому доверяешь", "Take It Down"]),
+    ("ru", "prompts", "guide.support", ["не упрекайте", "дети или подростки", "не сохраняйте их", "не пересылайте",
+                                        "полиции"]),
+    ("ru", "young", "guide.support", ["не упрекай", "не сохраняй изображения", "не пересылай",
+                                      "взрослому, которому доверяешь"]),
+    ("ru", "prompts", "guide.act.block", ["до 18 лет с Take It Down", "с 18 лет со StopNCII"]),
+    ("ru", "prompts", "guide.young.help", ["Take It Down", "Juuuport", "Nummer gegen Kummer"]),
+    ("uk", "prompts", "guide.blackmail", ["Не платіть грошей", "не надсилайте нових зображень",
+                                          "до 18 років з Take It Down", "з 18 років зі StopNCII", "ні в чому не винні"]),
+    ("uk", "young", "guide.blackmail", ["ти ні в чому не винен", "Не плати", "Не зберігай зображення",
+                                        "нікому їх не пересилай", "дорослому, якому довіряєш", "Take It Down"]),
+    ("uk", "prompts", "guide.support", ["не дорікайте", "діти чи підлітки", "не зберігайте їх", "не пересилайте",
+                                        "поліції"]),
+    ("uk", "young", "guide.support", ["не дорікай", "не зберігай", "не пересилай", "дорослому, якому довіряєш"]),
+    ("uk", "prompts", "guide.act.block", ["до 18 років з Take It Down", "з 18 років зі StopNCII"]),
+    ("uk", "prompts", "guide.young.help", ["Take It Down", "Juuuport", "Nummer gegen Kummer"]),
+    ("pl", "prompts", "guide.blackmail", ["nie płacić", "nie wysyłać kolejnych zdjęć", "poniżej 18 lat przez Take It Down",
+                                          "od 18 lat przez StopNCII", "nie zrobiła nic złego"]),
+    ("pl", "young", "guide.blackmail", ["nie zrobiłeś ani nie zrobiłaś nic złego", "Nie płać", "Nie zapisuj zdjęć",
+                                        "nikomu ich nie przesyłaj", "dorosłemu, któremu ufasz", "Take It Down"]),
+    ("pl", "prompts", "guide.support", ["nie robić tej osobie wyrzutów", "dzieci lub młodzież", "nie zapisywać",
+                                        "nie przesyłać dalej", "policji"]),
+    ("pl", "young", "guide.support", ["nie rób tej osobie wyrzutów", "Nie zapisuj", "nie przesyłaj",
+                                      "dorosłemu, któremu ufasz"]),
+    ("pl", "prompts", "guide.act.block", ["poniżej 18 lat przez Take It Down", "od 18 lat przez StopNCII"]),
+    ("pl", "prompts", "guide.young.help", ["Take It Down", "Juuuport", "Nummer gegen Kummer"]),
 ]
+
+
+def test_every_language_is_held_to_the_content_rules() -> None:
+    held = {(lang, section, key) for lang, section, key, _ in CONTENT}
+    for lang in LANGUAGES:
+        for section, key in (("prompts", "guide.blackmail"), ("young", "guide.blackmail"), ("prompts", "guide.support"),
+                             ("young", "guide.support"), ("prompts", "guide.act.block")):
+            assert (lang, section, key) in held, (lang, section, key)
 
 
 @pytest.mark.parametrize("lang, section, key, phrases", CONTENT)
@@ -241,9 +360,14 @@ def test_guidance_says_what_to_do(lang: str, section: str, key: str, phrases: li
         assert phrase in text, (lang, section, key, phrase)
 
 
-THREAT = re.compile(r"(strafbar|Straftat|Strafe|verboten|Polizei|crime|illegal|punish|police|forbidden)", re.I)
-REASSURANCE = {"de": "Du hast nichts falsch gemacht", "en": "you have done nothing wrong"}
-WARNING = {"de": "speichere die Bilder nicht", "en": "do not save"}
+THREAT = re.compile(r"(strafbar|Straftat|Strafe|verboten|Polizei|crime|illegal|punish|police|forbidden"
+                    r"|\bsuç\b|polis|ceza|yasak|الشرطة|جريمة|عقوبة|ممنوع|полици|наказ|преступ|запрещ"
+                    r"|поліці|покаран|карано|злочин|заборон|policj|karaln|przestęp|zakaz)", re.I)
+REASSURANCE = {"de": "Du hast nichts falsch gemacht", "en": "you have done nothing wrong",
+               "tr": "Sen hiçbir şeyi yanlış yapmadın", "ar": "أنت لم تخطئ في شيء", "ru": "ты ни в чём не виноват",
+               "uk": "ти ні в чому не винен", "pl": "nie zrobiłeś ani nie zrobiłaś nic złego"}
+WARNING = {"de": "speichere die Bilder nicht", "en": "do not save", "tr": "görüntüleri kaydetme", "ar": "لا تحفظ",
+           "ru": "не сохраняй", "uk": "не зберігай", "pl": "nie zapisuj"}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -261,7 +385,8 @@ def test_a_young_caller_hears_reassurance_before_any_warning_and_no_threat(lang:
 def test_the_age_boundary_is_ab_18_never_ueber_18(lang: str) -> None:
     for section in (PROMPTS, YOUNG):
         for key, text in section[lang].items():
-            assert not re.search(r"(über 18|over 18|above 18|older than 18)", text), (key, text)
+            assert not re.search(r"(über 18|over 18|above 18|older than 18|18 yaşından büyük|فوق 18|أكبر من 18"
+                                 r"|старше 18|старші 18|більше 18|powyżej 18)", text), (key, text)
 
 
 PLAIN = {  # a word a 14-year-old may not know: avoided, or explained in the same sentence set
@@ -269,6 +394,11 @@ PLAIN = {  # a word a 14-year-old may not know: avoided, or explained in the sam
            "explain": {"Meldestelle": "melden", "Anzeige": "melden", "Fingerabdruck": "eine Art"}},
     "en": {"avoid": ["reproach", "participating", "minus"],
            "explain": {"reporting office": "report", "fingerprint": "a kind of"}},
+    "tr": {"avoid": ["eksi"], "explain": {"parmak izi": "bir tür", "suç duyurusu": "yani"}},
+    "ar": {"avoid": ["ناقص"], "explain": {"بصمة رقمية": "نوع من", "تقديم بلاغ": "أي"}},
+    "ru": {"avoid": ["минус"], "explain": {"отпечаток": "своего рода", "заявление": "то есть"}},
+    "uk": {"avoid": ["мінус"], "explain": {"відбиток": "свого роду", "заяву": "тобто"}},
+    "pl": {"avoid": ["minus"], "explain": {"odcisk palca": "rodzaj", "zawiadomienie": "czyli"}},
 }
 
 
@@ -297,7 +427,7 @@ def test_web_addresses_come_from_the_directory_never_spelled_out_in_prompts(lang
 def test_free_of_charge_is_only_said_where_the_directory_decides(lang: str) -> None:
     """The service's own number only when hotlines.yaml says so; a line's only in the sentences
     the flow says after a line the directory calls free, or about a line the directory calls free."""
-    free = re.compile(r"(kostenlos|gebührenfrei|\bfree\b)", re.I)
+    free = re.compile(r"(kostenlos|gebührenfrei|\bfree\b|ücretsiz|مجان|бесплатн|безкоштовн|bezpłatn)", re.I)
     free_lines = {line["id"] for line in HOTLINES["lines"] if line.get("free_of_charge")}
     allowed = {"service.free", "line.free", "line.free_anonymous", *(f"closed.about.{i}" for i in free_lines)}
     for section in (PROMPTS, YOUNG):

@@ -359,7 +359,7 @@ SERVICE = "+4930123456789"
      (("dial_outcome", "hateaid/completed"), ("talk", "hateaid"))),
     ("2026-11-24T15:30", ("dialed", "n=main&l=de&t=hateaid", "", "completed", SERVICE, 12),
      (("dial_outcome", "hateaid/short_completed"), ("talk", "hateaid"), ("entered", "short_talk"))),
-    ("2026-11-24T15:30", ("menu", "n=main&l=de", "7", "", SERVICE), (("left", "main"), ("main_choice", "other"), ("entered", "main"))),
+    ("2026-11-24T15:30", ("menu", "n=main&l=de", "6", "", SERVICE), (("left", "main"), ("main_choice", "other"), ("entered", "main"))),
     ("2026-11-24T15:30", ("menu", "n=guidance&l=de", "#", "", SERVICE),  # repeated: not heard anew as guidance
      (("left", "guidance"), ("entered", "guidance"))),
 ])

@@ -24,7 +24,7 @@ from ivr import flow
 from ivr.config import bundled_dir, parse_instant
 from ivr.loading import load_config
 from ivr.twiml import Renderer
-from twiml_helpers import (BASE, CALLER_NUMBER, NAME_DE, PHONE, SERVICE_NUMBER, SPOKEN, TOKEN, VOICE,
+from twiml_helpers import (BASE, CALLER_NUMBER, LANGUAGE_NAMES, NAME_DE, PHONE, SERVICE_NUMBER, SPOKEN, TOKEN, VOICE,
                            Call, bundled_config, dial, dial_numbers, gather, make_app, parse, post, prompt,
                            redirect, say_text, says, sign, spoken_numbers, texts, twilio_form, verbs)
 
@@ -48,8 +48,12 @@ def line_de(key: str, line_id: str, /, **values: str) -> str:
     return de(key, name=NAME_DE[line_id], number=spoken(line_id), **values)
 
 
-MAIN_DE = [de("main.connect"), de("emergency"), de("service.anonymous"), de("main.choices")]
-GREETING_DE = [de("greeting"), prompt("en", "language.offer", key="9"), *MAIN_DE]
+MAIN_DE = [de("main.connect"), de("emergency"), de("main.choices")]
+# at the start, the five other languages come after the options for the young and for parents
+_CONNECT = re.split(r"(?<=[.!?])\s+", de("main.connect"))
+CONNECT_FIRST, CONNECT_REST = " ".join(_CONNECT[:2]), " ".join(_CONNECT[2:])
+GREETING_DE = [de("greeting"), prompt("en", "language.offer", key="9"), CONNECT_FIRST,
+               *(text for text, _, _ in LANGUAGE_NAMES), CONNECT_REST, *MAIN_DE[1:]]
 GOODBYE_DE = [de("emergency"), de("goodbye")]  # every end without a talk: 110/112, then goodbye
 
 
@@ -76,8 +80,9 @@ def assert_menu(root: ET.Element, action: str, said_before: int = 0) -> None:
     assert verbs(root) == ["Say"] * said_before + ["Gather", "Redirect"], verbs(root)
     info = gather(root)
     assert info is not None
+    wait = "2" if action.startswith("menu?n=main&") else "5"  # the main menu's own wait (menu.yaml)
     assert (info.action, info.method, info.num_digits, info.timeout, info.finish_on_key, info.input) == (
-        action, "POST", "1", "5", "", "dtmf")
+        action, "POST", "1", wait, "", "dtmf")
     assert redirect(root) == action
     assert root.find("Redirect").get("method") == "POST"
     assert_every_say_is_voiced(root)
@@ -112,8 +117,11 @@ def test_tuesday_afternoon_greeting_english_then_a_person_first() -> None:
     call = call_at(TUE)
     assert_menu(call.root, "menu?n=main&l=de")
     assert texts(call.root) == GREETING_DE
-    # English is offered second, in English (rule 10)
+    # English is offered second, in English (rule 10); then, after the keys for the young and
+    # for parents, the five other languages, each in its own voice
     assert says(call.root)[1] == ("For English, press 9.", *VOICE["en"])
+    assert CONNECT_REST == "Alle anderen: die 3."
+    assert says(call.root)[3:8] == LANGUAGE_NAMES
 
 
 def test_tuesday_afternoon_list_of_open_lines_then_0() -> None:
@@ -126,6 +134,7 @@ def test_tuesday_afternoon_list_of_open_lines_then_0() -> None:
         line_de("hotlines.line_open", "parents-line", until="19 Uhr"), de("line.free_anonymous"),
         line_de("hotlines.line_open", "hateaid", until="18 Uhr"), de("line.free"),
         line_de("hotlines.line_open", "abuse-helpline", until="20 Uhr"), de("line.free_anonymous"),
+        de("service.anonymous"),
         de("hotlines.keys"),
         de("keys.common"),
     ]
@@ -224,7 +233,8 @@ CLOSED_DE = [
 
 def test_saturday_night_0_says_when_the_next_line_opens_and_offers_guidance() -> None:
     call = call_at(SAT_NIGHT)
-    assert texts(call.root)[2] == de("main.connect_closed")  # no promise of a connection
+    said = texts(call.root)  # no promise of a connection; the languages after its first sentence
+    assert f"{said[2]} {said[8]}" == de("main.connect_closed") and said[3:8] == [t for t, _, _ in LANGUAGE_NAMES]
     root = call.press("0")
     assert dial(root) is None
     assert_menu(root, "menu?n=closed&l=de")
@@ -303,7 +313,7 @@ def test_english_by_the_language_key() -> None:
     call = call_at(TUE)
     root = call.press("9")
     assert_menu(root, "menu?n=main&l=en")
-    en = [prompt("en", key) for key in ("main.connect", "emergency", "service.anonymous", "main.choices")]
+    en = [prompt("en", key) for key in ("main.connect", "emergency", "main.choices")]
     assert says(root) == [
         (prompt("en", "greeting"), *VOICE["en"]),
         (prompt("de", "language.offer", key="9"), *VOICE["de"]),  # offered in the other language
@@ -527,7 +537,8 @@ def test_the_emergency_numbers_come_in_the_first_sentences_after_the_key_for_a_p
     root = call_at(TUE).root
     numbers = [spoken_numbers(say) for say in root.iter("Say")]
     emergency = numbers.index([("110",), ("112",)])
-    assert emergency <= 3 and texts(root).index(de("main.connect")) < emergency
+    # right after the keys for a person (the five languages are named among them)
+    assert texts(root)[emergency - 1] == CONNECT_REST and texts(root).index(CONNECT_FIRST) == 2
     for at in INSTANTS:
         for answer in every_answer(at):
             for element in answer.iter("Dial"):
@@ -538,8 +549,8 @@ def test_the_emergency_numbers_come_in_the_first_sentences_after_the_key_for_a_p
 def test_every_end_without_a_talk_says_110_and_112_right_before_goodbye(at: str) -> None:
     """Rule 6, on every path: a hang-up follows either a talk (connect.done) or 110/112 and
     the goodbye."""
-    done = {prompt(lang, "connect.done", young=young) for lang in ("de", "en") for young in (False, True)}
-    goodbye = {prompt(lang, "goodbye", young=young) for lang in ("de", "en") for young in (False, True)}
+    done = {prompt(lang, "connect.done", young=young) for lang in VOICE for young in (False, True)}
+    goodbye = {prompt(lang, "goodbye", young=young) for lang in VOICE for young in (False, True)}
     ends = [root for root in every_answer(at) if verbs(root)[-1:] == ["Hangup"]]
     assert ends
     without_talk = 0

@@ -54,7 +54,12 @@ NAME_EN = {
     "hateaid": "HateAid – counselling for people affected by digital violence",
     "abuse-helpline": "Sexual abuse helpline",
 }
-VOICE = {"de": ("de-DE", "Polly.Vicki-Neural"), "en": ("en-GB", "Polly.Amy-Neural")}
+VOICE = {"de": ("de-DE", "Polly.Vicki-Neural"), "en": ("en-GB", "Polly.Amy-Neural"),
+         "tr": ("tr-TR", "Polly.Burcu-Neural"), "ar": ("arb", "Polly.Zeina"), "ru": ("ru-RU", "Polly.Tatyana"),
+         "uk": ("uk-UA", "Google.uk-UA-Standard-A"), "pl": ("pl-PL", "Polly.Ola-Neural")}
+# How the German start names the five other languages, each in its own voice, with key 8
+LANGUAGE_NAMES = [("Türkçe 8", *VOICE["tr"]), ("العربية 8", *VOICE["ar"]), ("Русский 8", *VOICE["ru"]),
+                  ("Українська 8", *VOICE["uk"]), ("Polski 8", *VOICE["pl"])]
 # Web addresses as people say them (rule 10 of issue 7: never "minus"), per language.
 WEB = {
     "de": {"web_juuuport": "juuuport Punkt de",
@@ -66,6 +71,14 @@ WEB = {
            "web_jugendschutz_net": "jugendschutz dot net",
            "web_internet_beschwerdestelle": "internet beschwerdestelle, with a hyphen, dot D E"},
 }
+for _lang, (_dot, _hyphen, _hyphens) in {  # the five other languages: dot, one hyphen, hyphens
+        "tr": ("nokta", "kısa çizgiyle", "kısa çizgilerle"), "ar": ("دوت", "مع شَرطة", "مع شَرطات"),
+        "ru": ("точка", "через дефис", "через дефисы"), "uk": ("крапка", "через дефіс", "через дефіси"),
+        "pl": ("kropka", "z myślnikiem", "z myślnikami")}.items():
+    WEB[_lang] = {"web_juuuport": f"juuuport {_dot} de",
+                  "web_women_counselling": f"aktiv gegen digitale gewalt, {_hyphens}, {_dot} de",
+                  "web_jugendschutz_net": f"jugendschutz {_dot} net",
+                  "web_internet_beschwerdestelle": f"internet beschwerdestelle, {_hyphen}, {_dot} de"}
 
 
 @cache

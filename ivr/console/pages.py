@@ -407,9 +407,10 @@ def health_page() -> str:
         fresh = load_config(settings.data_dir, settings.prompts_dir)
         problems, summary = None, (len(fresh.directory.lines), len(fresh.directory.resources),
                                    len(fresh.menu.nodes), ", ".join(fresh.menu.languages))
+        unreviewed = fresh.unreviewed()
         changed = fresh != config()  # compared by content: comments and layout do not count
     except ConfigInvalid as invalid:
-        problems, summary = invalid.report(), None
+        problems, summary, unreviewed = invalid.report(), None, []
     database = "ok"
     try:
         from ..store import migrate
@@ -419,12 +420,13 @@ def health_page() -> str:
     return render_template("health.html", problems=problems, summary=summary, settings=settings,
                            started=console().started, generation=console().generation, changed=changed,
                            database=database, pinned=bool(settings.now), at=now(),
-                           twilio_number=number, twilio=twilio)
+                           twilio_number=number, twilio=twilio, unreviewed=unreviewed)
 
 
 # -- Try a call -----------------------------------------------------------------------------
 
 MAX_TRANSCRIPT = 60
+RTL = ("ar",)  # languages written right to left: their sentences are shown that way
 
 
 def _transcript(text: str) -> list[list[str]]:
@@ -489,5 +491,5 @@ def try_page() -> Any:
     return render_template("try.html", at=local, at_value=f"{local:%Y-%m-%dT%H:%M}", turn=turn, error=error,
                            transcript=transcript, transcript_json=json.dumps(transcript, ensure_ascii=False),
                            dialled=dialled, dialled_name=_line_name(dialled) if dialled else None,
-                           keys=("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"),
+                           keys=("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"), rtl=RTL,
                            statuses=tuple(trycall.OUTCOMES))
