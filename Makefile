@@ -18,6 +18,7 @@ $(BIN)/ivr: pyproject.toml requirements-test.lock
 
 run: $(BIN)/ivr
 	@echo "Starting the helpline in dev mode on http://$(HOST):$(PORT)"
+	@echo "Twilio's webhook (dev: unsigned): http://$(HOST):$(PORT)/voice  (fallback: /fallback)"
 	@echo "Try a call in another terminal:  $(BIN)/ivr call --url http://$(HOST):$(PORT)"
 	@echo "             or without server:  $(BIN)/ivr call --keys 1,1"
 	@echo "The operators' console:          http://$(HOST):$(PORT)/console/"

@@ -133,7 +133,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
                            "http://127.0.0.1:5000/helpline) instead of in-process.")
 def call(at_text: str | None, lang: str, keys: str | None, url: str | None) -> None:
     """A call in the terminal, through the real webhooks."""
-    from .terminal_call import FlaskTransport, HttpTransport, run_call
+    from .terminal_call import FlaskTransport, HttpTransport, NotAKey, run_call
     from .web import create_app
     settings = Settings.from_env()
     config = _load(settings)  # the menu tells the keys to a language (a server may hold another)
@@ -157,7 +157,11 @@ def call(at_text: str | None, lang: str, keys: str | None, url: str | None) -> N
             script = [*to_lang, *script]
         else:
             click.echo(f"(press {' then '.join(to_lang)} at the main menu for {lang})")
-    run_call(transport, _keys(script), click.echo)
+    try:
+        run_call(transport, _keys(script), click.echo, ask_again=script is None)
+    except NotAKey as error:
+        raise click.BadParameter(f"{error.args[0]!r} came at a menu; expected one key of a phone "
+                                 "(0-9, * or #) or - for silence", param_hint="--keys") from None
 
 
 def _keys(script: list[str] | None) -> Iterator[str]:

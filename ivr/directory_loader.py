@@ -15,6 +15,7 @@ from .directory import (
     ANYONE,
     AUDIENCES,
     HOLIDAY_RULES,
+    MULTILINGUAL,
     HOLIDAY_UNKNOWN,
     Closure,
     Directory,
@@ -32,6 +33,7 @@ LANGUAGES_REQUIRED = ("de", "en")
 RESOURCE_KINDS = ("online", "removal", "reporting", "emergency")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")
 _LINE_KEYS = {
     "id", "name", "phone", "spoken", "serves", "hours", "timezone", "public_holidays",
     "holiday_subdivision", "closures", "extra_openings", "languages", "free_of_charge",
@@ -157,6 +159,24 @@ def _audiences(doc: YamlDoc, path: str, value: Any) -> frozenset[str]:
         else:
             doc.problem(join(path, i), f"{item!r} is not an audience; expected one of {', '.join(AUDIENCES)}")
     return frozenset(good)
+
+
+def _languages(doc: YamlDoc, path: str, value: Any) -> tuple[str, ...]:
+    """Language codes as the prompts files name them (de, en, tr) or multilingual.
+
+    A typo ("deutsch", "DE") would be silent at call time: the line would simply never be
+    offered first to that language's callers, so it is refused here."""
+    good = []
+    for i, item in enumerate(_list(doc, path, value, "languages")):
+        lang = _text(doc, join(path, i), item)  # not text at all: said as such
+        if lang is None:
+            continue
+        if _LANGUAGE_CODE.match(lang) or lang == MULTILINGUAL:
+            good.append(lang)
+        else:
+            doc.problem(join(path, i), f"{lang!r} is not a language; expected a two-letter language code "
+                                       f"in lower case (de, en, tr, ...) or {MULTILINGUAL}")
+    return tuple(good)
 
 
 def _list(doc: YamlDoc, path: str, value: Any, what: str) -> list:
@@ -319,8 +339,7 @@ def _lines(doc: YamlDoc, value: Any, zone: ZoneInfo, country: str) -> list[Line]
             doc.problem(join(p, "holiday_subdivision"),
                         f"{subdivision!r} is not a subdivision of {country}; expected one of {', '.join(subdivisions)}")
             subdivision = None
-        languages = [lang for n, lang in enumerate(_list(doc, join(p, "languages"), item.get("languages"), "languages"))
-                     if _text(doc, join(join(p, "languages"), n), lang)]
+        languages = _languages(doc, join(p, "languages"), item.get("languages"))
         line = Line(
             id=line_id or f"#{i}",
             name=_names(doc, join(p, "name"), item.get("name")),
@@ -334,7 +353,7 @@ def _lines(doc: YamlDoc, value: Any, zone: ZoneInfo, country: str) -> list[Line]
             holiday_subdivision=subdivision,
             closures=tuple(_closures(doc, join(p, "closures"), item.get("closures"))),
             extra_openings=tuple(_extras(doc, join(p, "extra_openings"), item.get("extra_openings"))),
-            languages=tuple(languages),
+            languages=languages,
             free_of_charge=_flag(doc, join(p, "free_of_charge"), item.get("free_of_charge"), None),
             anonymous=_flag(doc, join(p, "anonymous"), item.get("anonymous"), None),
             web=_text(doc, join(p, "web"), item.get("web"), required=False),

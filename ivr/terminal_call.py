@@ -11,6 +11,11 @@ from typing import Callable, Iterator, Protocol
 from twilio.request_validator import RequestValidator
 
 SILENCE = ("", "-", "silence")
+PHONE_KEYS = frozenset("0123456789*#")  # all a caller can send: Twilio's Digits, one per Gather here
+
+
+class NotAKey(ValueError):
+    """A scripted key that no phone can press ("busy" where no dial came, "x", "12")."""
 SERVICE_NUMBER = "+490000000000"  # what the call pretends was dialled (the `To`); obviously fake
 MAX_TURNS = 200
 
@@ -121,10 +126,12 @@ def _dial_result(answer: str) -> tuple[str, int]:
 
 
 def run_call(transport: Transport, keys: Iterator[str], out: Callable[[str], None],
-             to: str = SERVICE_NUMBER) -> list[Turn]:
+             to: str = SERVICE_NUMBER, ask_again: bool = False) -> list[Turn]:
     """Walk one call. `keys` yields a key (or "" for silence) at each menu and a dial status
     at each dial; the call ends at a hang-up or when `keys` runs out. Each URL in the TwiML is
-    resolved against the URL just requested, as Twilio does."""
+    resolved against the URL just requested, as Twilio does. A key no phone has is never sent
+    (Twilio could not send it): with `ask_again` (a person typing) the next key is read,
+    otherwise (a script, now out of step with the call) NotAKey is raised."""
     form = {"To": to, "CallStatus": "in-progress", "Direction": "inbound"}
     turns: list[Turn] = []
     url: str | None = "voice"
@@ -150,6 +157,11 @@ def run_call(transport: Transport, keys: Iterator[str], out: Callable[[str], Non
             continue
         if turn.gather_url:
             key = next(keys, None)
+            while key is not None and key not in SILENCE and key not in PHONE_KEYS:
+                if not ask_again:
+                    raise NotAKey(key)
+                out(f"({key!r} is not a key of a phone: one of 0-9, * or #, or Enter for silence)")
+                key = next(keys, None)
             if key is None:
                 break
             if key in SILENCE:

@@ -157,6 +157,25 @@ def test_call_refuses_a_time_it_cannot_read() -> None:
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize("bad", ["busy", "x", "12"])
+def test_call_refuses_a_scripted_key_no_phone_has(bad: str) -> None:
+    # Saturday night: key 3 reaches no dial, so a dial status typed next lands at a menu; it
+    # used to be sent as Digits and heard as "Taste ?" instead of telling the developer.
+    result = ivr("call", "--at", "2026-11-28T22:00", "--keys", f"3,{bad},-")
+    assert result.exit_code == 2
+    assert (f"Error: Invalid value for --keys: {bad!r} came at a menu; expected one key of a phone "
+            "(0-9, * or #) or - for silence") in result.stderr
+    assert "(key 3)" in result.stdout and f"(key {bad})" not in result.stdout
+
+
+def test_call_asks_again_when_a_typed_key_is_no_key_of_a_phone() -> None:
+    result = CliRunner().invoke(main, ["call", "--at", "2026-11-28T22:00"], input="x\n3\nq\n",
+                                env=CLEAN_ENV, catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "('x' is not a key of a phone: one of 0-9, * or #, or Enter for silence)" in result.stdout
+    assert "(key x)" not in result.stdout and "(key 3)" in result.stdout
+
+
 # -- ivr check -----------------------------------------------------------------------------------
 
 def test_check_passes_with_a_one_line_summary() -> None:

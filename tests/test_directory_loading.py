@@ -196,6 +196,20 @@ def test_unknown_audience_is_refused(problems: Callable[..., list[str]]) -> None
     ]
 
 
+@pytest.mark.parametrize("typed", ["deutsch", "DE", "de-DE", "Multilingual"])
+def test_a_language_that_is_not_a_code_is_refused(problems: Callable[..., list[str]], typed: str) -> None:
+    # A typo here is silent at call time: the line is never offered first to that language's callers.
+    assert problems(edited(("    serves: [young_person]\n", f"    serves: [young_person]\n    languages: [{typed}]\n"))) == [
+        f"hotlines.yaml: lines[0].languages[0]: {typed!r} is not a language; expected a two-letter "
+        "language code in lower case (de, en, tr, ...) or multilingual (line 15)",
+    ]
+
+
+def test_language_codes_and_multilingual_are_read(write_hotlines: Callable[..., Path]) -> None:
+    text = edited(("    serves: [young_person]\n", "    serves: [young_person]\n    languages: [de, tr, multilingual]\n"))
+    assert load_directory(write_hotlines(text)).line("kids-line").languages == ("de", "tr", "multilingual")
+
+
 DUPLICATE = """\
   - id: hateaid
     name: {de: HateAid Zwei, en: HateAid Two}

@@ -61,6 +61,10 @@ def test_make_run_names_the_console_and_its_first_account_and_both_work(tmp_path
             assert time.monotonic() < deadline, output.read_text()
             time.sleep(0.2)
         log = output.read_text()
+        webhook = re.search(r"Twilio's webhook \(dev: unsigned\): +(http://\S+)", log)
+        assert webhook and webhook.group(1) == f"http://127.0.0.1:{port}/voice", log  # as the README says
+        status, _, answer = _request(port, "POST", "/voice")
+        assert status == 200 and answer.startswith('<?xml version="1.0" encoding="UTF-8"?><Response><Gather'), answer
         console = re.search(r"The operators' console: +(http://\S+)", log)
         first = re.search(r"its first account, once: +(.+)", log)
         assert console and first, log

@@ -213,6 +213,12 @@ def test_a_caller_under_18_hears_du_in_every_german_sentence(key: str) -> None:
     assert not FORMAL.search(heard), (key, heard)
 
 
+@pytest.mark.parametrize("key", sorted(NO_CALLER))
+def test_the_static_fallback_says_neither_sie_nor_du(key: str) -> None:
+    # It knows nothing of the caller, who may be a child (issue 13): words that fit everyone.
+    assert not FORMAL.search(PROMPTS["de"][key]) and not DU.search(PROMPTS["de"][key]), PROMPTS["de"][key]
+
+
 @pytest.mark.parametrize("key", sorted(k for k in PROMPTS["de"] if k not in TO_THE_YOUNG))
 def test_everyone_else_hears_sie(key: str) -> None:
     assert not DU.search(PROMPTS["de"][key]), PROMPTS["de"][key]

@@ -59,6 +59,14 @@ def test_a_closure_with_until_runs_out_by_itself(engine: Engine) -> None:
     assert str(error.value) == "hateaid is not closed now; `ivr closures` lists the closed lines"
 
 
+def test_an_until_in_the_past_is_refused_in_its_own_zone(engine: Engine) -> None:
+    # The CLI's clock is UTC; the operator typed local time: both are shown in the local zone.
+    with pytest.raises(closures.ClosureError) as error:
+        closures.close(engine, "hateaid", by="Anna", now=TUE.astimezone(dt.timezone.utc), until=TUE - dt.timedelta(hours=1))
+    assert str(error.value) == ("--until 2026-11-24T14:30:00+01:00 is not in the future; expected a time "
+                                "after 2026-11-24T15:30+01:00")
+
+
 @pytest.mark.parametrize("kwargs,message", [
     ({"by": "  "}, "--by '' is not an operator name; expected a name of 1 to 100 characters on one line without control characters"),
     ({"by": "A\nB"}, "--by 'A\\nB' is not an operator name; expected a name of 1 to 100 characters on one line without control characters"),

@@ -256,6 +256,9 @@ def test_report_command_in_every_format(engine: Engine, database_url: str, tmp_p
     assert "Dials in a row without a talk, now: hateaid (6 in a row)" in lines
     ended = lines.index("Ended in a menu (hung up there), most frequent first:")
     assert lines[ended + 1:ended + 4] == ["  main           10", "  guidance       <5", "  guide_act      0"]
+    # hang-ups in a menu end without a connection too: the reasons are the service's own endings
+    why = lines.index("Why the service ended a call without a connection, most frequent first:")
+    assert lines[why + 1] == "  nothing_open   9"
     assert data["ended_in_menu"] == {"main": 10, "guidance": "<5", "guide_act": 0}
     csv_lines = run("--format", "csv", "--by", "week").output.splitlines()
     assert csv_lines[0] == "section,name,field,value"
@@ -265,6 +268,22 @@ def test_report_command_in_every_format(engine: Engine, database_url: str, tmp_p
         "ended_in_menu,main,calls,10", "ended_in_menu,guidance,calls,<5", "ended_in_menu,guide_act,calls,0"]
     bad = CliRunner().invoke(main, ["report", "--from", "2026-12-31", "--to", "2026-12-01"], env=env)
     assert bad.exit_code == 2 and "2026-12-31 is after --to 2026-12-01; expected a date on or before it" in bad.output
+
+
+def test_report_table_puts_the_choices_under_their_own_heading(engine: Engine, database_url: str,
+                                                                tmp_path: Path) -> None:
+    # They used to run on right below "Ended in a menu", as if they were menus where calls ended.
+    at = dt.datetime(2026, 12, 1, 9)
+    counts.write(engine, {(at, "call", "started"): [7, 0], (at, "entered", "main"): [7, 0],
+                          (at, "left", "main"): [7, 0], (at, "main_choice", "3"): [6, 0],
+                          (at, "audience", "adult"): [6, 0]})
+    result = CliRunner().invoke(main, ["report", "--from", "2026-12-01", "--to", "2026-12-31"],
+                                env={"IVR_DATABASE_URL": database_url, "IVR_STATE_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    ended = lines.index("Ended in a menu (hung up there), most frequent first:")
+    assert lines[ended + 1:] == ["  main           0", "", "What callers chose (each time they chose):",
+                                 "audience: adult 6", "main_choice: 3 6"]
 
 
 def test_db_prune_command_uses_the_retention_setting(engine: Engine, database_url: str, tmp_path: Path) -> None:

@@ -86,7 +86,7 @@ def close(engine: Engine, line_id: str, *, by: str, now: dt.datetime,
     by, reason = check_operator(by), _check_reason(reason)
     if until is not None and until <= now:
         raise ClosureError(f"--until {until.isoformat()} is not in the future; expected a time "
-                           f"after {now.isoformat(timespec='minutes')}")
+                           f"after {now.astimezone(until.tzinfo).isoformat(timespec='minutes')}")  # as typed: local
     row = {"line_id": line_id, "closed_at": _to_db(now), "until": _to_db(until), "reason": reason,
            "closed_by": by}
     with engine.begin() as connection:

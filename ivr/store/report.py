@@ -201,11 +201,13 @@ def to_table(report: Report, min_count: int) -> str:
     out += ["", "Dials in a row without a talk, now: " + (", ".join(tried_last) or "none")]
     out += ["", "Wanted a person, none open (weekday x hour):"]
     out += [f"  {day} {hour:02d}:00  {count}" for day, hour, count in data["unmet_by_hour"]] or ["  none"]
-    out += ["", "Ended without a connection, most frequent first:"]
+    out += ["", "Why the service ended a call without a connection, most frequent first:"]
     out += [f"  {reason:<14} {suppress(count, min_count)}"
             for reason, count in report.reasons.most_common()] or ["  none"]
     out += ["", "Ended in a menu (hung up there), most frequent first:"]
     out += [f"  {node:<14} {value}" for node, value in data["ended_in_menu"].items()] or ["  none"]
+    if report.choices:
+        out += ["", "What callers chose (each time they chose):"]
     for event in sorted(report.choices):
         shown = ", ".join(f"{dimension or '-'} {suppress(count, min_count)}"
                           for dimension, count in sorted(report.choices[event].items()))
