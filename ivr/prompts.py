@@ -42,7 +42,7 @@ FLOW_PROMPTS: Mapping[str, frozenset[str]] = {
     "line.language.maybe": frozenset(),  # after a multilingual line: your language may be possible
     "line.language.other": frozenset(),  # after a line that does not list the caller's language
     "line.free_anonymous": frozenset(),  # after a line the directory calls free and anonymous
-    "line.free": frozenset(),  # after a line that is free (anonymity not stated)
+    "line.free": frozenset(),  # after a line whose counselling is free (the call itself may cost: 030)
     "hours.holidays": frozenset(),  # once, on a holiday, where a line's holiday rule is unknown
     "closed.numbers": frozenset(),
     "closed.line": frozenset({"name", "number", "hours"}),

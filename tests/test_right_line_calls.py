@@ -136,7 +136,8 @@ def test_anonymous_and_free_is_said_for_the_lines_the_seed_says_it_of(lang: str,
         [line] = [s for s in heard if s.startswith(C.directory.line(line_id).name[lang])]
         assert after[line] == free, line_id
     [hateaid] = [s for s in heard if s.startswith("HateAid")]
-    assert after[hateaid] == prompt(lang, "line.free")
+    # The seed calls HateAid's advice free, not the call: 030 is an ordinary Berlin number.
+    assert after[hateaid] == {"de": "Die Beratung ist kostenlos.", "en": "The counselling is free."}[lang]
 
 
 @pytest.mark.parametrize("lang, mail, portal", [("de", "beratung, At-Zeichen, hateaid Punkt org", "Hilfe-Portal"),
