@@ -382,16 +382,18 @@ def _hotlines(config: Config, lang: str, now: dt.datetime) -> tuple[Say, ...]:
                                                   ("until", Clock(closes.hour, closes.minute)))))
             say.extend(_line_notes(line, lang))
     openings = []
-    for line in config.directory.lines:
-        if line.id not in open_ids:
-            opens = config.index.next_opening(line, now)
-            args = (*_name_number(line, lang), ("hours", WeeklyHours(line.weekly)))
-            if opens is None:
-                say.append(Say("error.line", args))
-            else:
-                openings.append(opens)
-                say.append(Say("hotlines.line_closed", (*args, ("when", _when(opens, now, config)))))
-            say.extend(_line_notes(line, lang))
+    closed = [line for line in config.directory.lines if line.id not in open_ids]
+    if open_ids and closed:  # "open now:" must not head the lines that are not
+        say.append(Say("hotlines.later"))
+    for line in closed:
+        opens = config.index.next_opening(line, now)
+        args = (*_name_number(line, lang), ("hours", WeeklyHours(line.weekly)))
+        if opens is None:
+            say.append(Say("error.line", args))
+        else:
+            openings.append(opens)
+            say.append(Say("hotlines.line_closed", (*args, ("when", _when(opens, now, config)))))
+        say.extend(_line_notes(line, lang))
     return (*say, *_holiday_note(config, config.directory.lines, now, *openings))
 
 

@@ -33,6 +33,7 @@ FLOW_PROMPTS: Mapping[str, frozenset[str]] = {
     "connect.done": frozenset(),
     "hotlines.open_now": frozenset(),
     "hotlines.none_open": frozenset(),
+    "hotlines.later": frozenset(),  # heads the lines closed now, after those open now
     "hotlines.line_open": frozenset({"name", "until", "number"}),
     "hotlines.line_closed": frozenset({"name", "when", "number", "hours"}),
     "closed.none_open": frozenset(),

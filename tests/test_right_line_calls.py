@@ -302,3 +302,30 @@ def test_next_opening_after_a_closure(directory: Directory) -> None:
     assert next_opening_after(abuse, at, None) is None
     assert next_opening_after(abuse, at, berlin(2026, 11, 30, 9, 30)) == berlin(2026, 11, 30, 9, 30)
     assert next_opening_after(abuse, at, berlin(2026, 11, 30, 14)) == berlin(2026, 12, 1, 15)
+
+
+def _lines_named(sentences: list[str]) -> list[str]:
+    """The lines a part of the numbers menu names, in order (HateAid by its short name)."""
+    names = [s.split(",")[0] for s in sentences if s.startswith(("Nummer gegen Kummer", "HateAid", "Hilfetelefon"))]
+    return ["HateAid" if name.startswith("HateAid") else name for name in names]
+
+
+@pytest.mark.parametrize("at, open_now, later", [
+    ("2026-12-01T10:30", ["Nummer gegen Kummer – Elterntelefon"],
+     ["Nummer gegen Kummer – Kinder- und Jugendtelefon", "HateAid", "Hilfetelefon Sexueller Missbrauch"]),
+    ("2026-12-01T16:30", ["Nummer gegen Kummer – Kinder- und Jugendtelefon", "Nummer gegen Kummer – Elterntelefon",
+                          "HateAid", "Hilfetelefon Sexueller Missbrauch"], []),
+])
+def test_the_numbers_menu_never_lists_a_closed_line_under_open_now(at: str, open_now: list[str], later: list[str]) -> None:
+    heard = texts(call_at(at).press("5"))
+    start = heard.index(de("hotlines.open_now"))
+    end = heard.index(de("hotlines.later")) if later else len(heard)
+    assert _lines_named(heard[start:end]) == open_now
+    assert _lines_named(heard[end:]) == later
+    assert (de("hotlines.later") in heard) == bool(later)
+
+
+def test_at_night_the_numbers_menu_has_no_open_now_and_no_later_heading() -> None:
+    heard = texts(call_at("2026-12-05T22:00").press("5"))
+    assert de("hotlines.none_open") in heard
+    assert de("hotlines.open_now") not in heard and de("hotlines.later") not in heard

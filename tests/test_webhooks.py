@@ -283,10 +283,11 @@ def test_saturday_night_one_silence_reads_when_the_numbers_110_112_then_goodbye(
 def test_monday_after_the_spring_change_at_half_past_nine() -> None:
     call = call_at(DST_MONDAY)
     root = call.press("5")
-    assert [t for t in texts(root) if not t.startswith(("Anonym", "Kostenlos"))][:5] == [
+    assert [t for t in texts(root) if not t.startswith(("Anonym", "Die Beratung ist"))][:6] == [
         de("hotlines.open_now"),
         line_de("hotlines.line_open", "parents-line", until="17 Uhr"),
         line_de("hotlines.line_open", "abuse-helpline", until="14 Uhr"),
+        de("hotlines.later"),
         line_de("hotlines.line_closed", "kids-line", when="heute um 14 Uhr",
                 hours="Montag bis Samstag 14 Uhr bis 20 Uhr"),
         line_de("hotlines.line_closed", "hateaid", when="heute um 10 Uhr",
