@@ -52,6 +52,10 @@ def check() -> None:
     if unreviewed:
         click.echo(f"not yet reviewed: {', '.join(unreviewed)} (reviewed: false in their prompts files; "
                    "to be checked by a native-speaking counsellor)")
+    from .address_forms import address_warnings
+    for lang in config.menu.languages:
+        for warning in address_warnings(config.prompts[lang]):
+            click.echo(f"warning: {warning}")
     # The caller's time over the coming week, hour by hour, with the estimate (no engine needed)
     from .caller_time import warnings
     from .spoken_seconds import Estimate

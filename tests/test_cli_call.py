@@ -240,3 +240,24 @@ def test_fallback_twiml_is_what_the_fallback_url_answers() -> None:
     numbers = [n for say in root.iter("Say") for n in spoken_numbers(say)]
     for spoken in ("116 111", "0800 111 0 550", "030 25208838", "0800 22 55 530", "110", "112"):
         assert numbers.count(tuple(spoken.split())) == 2, spoken  # German and English
+
+
+def test_check_warns_when_a_child_would_hear_sie_or_an_adult_du(tmp_path) -> None:
+    """An operator who adds a sentence in the polite form without its young: version learns it
+    from `ivr check`, before a caller under 18 hears it (and the other way round)."""
+    prompts = tmp_path / "prompts"
+    shutil.copytree(bundled_dir("prompts"), prompts)
+    for lang, old, new in (("de", '"Später wieder erreichbar:"', '"Später erreichen Sie wieder:"'),
+                           ("tr", '"Daha sonra yeniden ulaşılabilir:"', '"Sen daha sonra ulaşabilirsin:"')):
+        path = prompts / f"{lang}.yaml"
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new), encoding="utf-8")
+    result = ivr("check", IVR_PROMPTS_DIR=str(prompts))
+    assert result.exit_code == 0  # a warning: the words may be meant, a person decides
+    assert [line for line in result.stdout.splitlines() if "form" in line] == [
+        "warning: prompts/de.yaml: prompts.hotlines.later: a caller under 18 would hear 'Sie'; "
+        "expected the familiar form (add the sentence under young:)",
+        "warning: prompts/tr.yaml: prompts.hotlines.later: everyone else would hear 'Sen'; "
+        "expected the polite form",
+    ]

@@ -12,13 +12,14 @@ import yaml
 
 from ivr.config import bundled_dir
 from ivr.loading import load_config
+from ivr.address_forms import POLITE
 from twiml_helpers import (PHONE, SERVICE_NUMBER, SPOKEN, Call, bundled_config, dial, dial_numbers, gather,
                            make_app, parse, post, spoken_numbers, texts, twilio_form, verbs)
 
 ALL_OPEN = "2026-12-01T16:30"  # Tuesday afternoon: all four lines open
 NIGHT = "2026-11-28T22:00"  # Saturday night: nothing open
 PROMPTS = {lang: bundled_config().prompts[lang] for lang in ("de", "en")}
-FORMAL = re.compile(r"\b(Sie|Ihnen|Ihr|Ihre|Ihren|Ihrem|Ihrer|Ihres)\b")
+FORMAL = POLITE["de"]
 
 
 def call_at(at: str, config=None) -> Call:

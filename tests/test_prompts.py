@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from ivr.address_forms import FAMILIAR, NO_CALLER, POLITE, TO_THE_YOUNG
 from ivr.config import bundled_dir
 from ivr.prompts import COMMON_PLACEHOLDERS, FLOW_PROMPTS
 from ivr.speech import CLDR_WORD_KEYS, OPTIONAL_WORD_KEYS, month_names, placeholders, weekday_names
@@ -201,10 +202,7 @@ def test_emergency_numbers_come_in_the_first_menu_and_nowhere_are_they_dialled(l
 
 # -- du for callers under 18, Sie for everyone else --------------------------------------------
 
-FORMAL = re.compile(r"\b(Sie|Ihnen|Ihr|Ihre|Ihren|Ihrem|Ihrer|Ihres)\b")
-DU = re.compile(r"\b(du|dich|dir|dein|deine|deinen|deinem|deiner|deines|drück)\b", re.IGNORECASE)
-TO_THE_YOUNG = {"guide.young", "guide.young.help"}  # topic 5 speaks to young people themselves
-NO_CALLER = {"error.apology", "error.line"}  # the static fallback knows nothing of the caller
+FORMAL, DU = POLITE["de"], FAMILIAR["de"]
 
 
 @pytest.mark.parametrize("key", sorted(k for k in PROMPTS["de"] if k not in NO_CALLER))
@@ -226,21 +224,7 @@ def test_everyone_else_hears_sie(key: str) -> None:
 
 # The other languages' polite and familiar forms (Arabic has no such split): what an adult must
 # not hear, and what a young caller must not hear, in sentences said to the caller.
-POLITE = {
-    "tr": re.compile(r"\b(siz\w*|\w+(nız|niz|nuz|nüz))\b", re.I),
-    "ru": re.compile(r"\b(вы|вас|вам|вами|ваш\w*|\w+(ите|йте))\b", re.I),
-    "uk": re.compile(r"\b(ви|вас|вам|вами|ваш\w*|(?!навіть\b)\w+(іть|йте))\b", re.I),  # not навіть, "even"
-    "pl": re.compile(r"\b(proszę|pan|pani|państwo)\b", re.I),
-}
-FAMILIAR = {
-    "tr": re.compile(r"\b(sen|seni|sana|senin|seninle|sende)\b", re.I),
-    "ru": re.compile(r"\b(ты|тебя|тебе|тобой|твой|твоя|твоё|твои|твоих)\b", re.I),
-    "uk": re.compile(r"\b(ти|тебе|тобі|тобою|твій|твоя|твоє|твої|твоїх)\b", re.I),
-    "pl": re.compile(r"\b(ty|ciebie|cię|tobie|twój|twoja|twoje|twoich|możesz|musisz)\b", re.I),
-}
-
-
-@pytest.mark.parametrize("lang", sorted(POLITE))
+@pytest.mark.parametrize("lang", sorted(set(POLITE) - {"de"}))
 def test_a_caller_under_18_hears_the_familiar_form_in_every_sentence(lang: str) -> None:
     for key in sorted(k for k in PROMPTS[lang] if k not in NO_CALLER):
         heard = YOUNG[lang].get(key, PROMPTS[lang][key])
@@ -248,7 +232,7 @@ def test_a_caller_under_18_hears_the_familiar_form_in_every_sentence(lang: str) 
     assert len(YOUNG[lang]) >= 10  # the file was read
 
 
-@pytest.mark.parametrize("lang", sorted(FAMILIAR))
+@pytest.mark.parametrize("lang", sorted(set(FAMILIAR) - {"de"}))
 def test_everyone_else_hears_the_polite_form(lang: str) -> None:
     for key in sorted(k for k in PROMPTS[lang] if k not in TO_THE_YOUNG):
         assert not FAMILIAR[lang].search(PROMPTS[lang][key]), (lang, key, FAMILIAR[lang].search(PROMPTS[lang][key]))
