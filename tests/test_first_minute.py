@@ -3,7 +3,6 @@ keys that carry who is calling, du for a caller under 18, 110/112 before every g
 a talk, dial outcomes as Twilio really reports them, the service's caller ID, "free" by flag."""
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
