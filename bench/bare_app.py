@@ -3,13 +3,13 @@
 It does the least a Twilio webhook can do: parse the posted form and answer a constant TwiML
 document (about the size of the helpline's own answers). No signature check, no call flow, no
 rendering. It imports nothing from `ivr` but the gunicorn worker and logger classes that the
-options name (ivr/gunicorn_worker.py, which imports no other part of ivr), so its start-up time
+options name (ivr/serve/gunicorn_worker.py, which imports no other part of ivr), so its start-up time
 and memory are Flask's, gunicorn's and gevent's.
 
     python bench/bare_app.py --port 5101 --options '{"workers": 2, ...}'
 
 `--options` takes the gunicorn options `ivr serve` uses (bench/run.py reads them from
-ivr.server.gunicorn_options, so both servers always run with the same settings, worker class
+ivr.serve.server.gunicorn_options, so both servers always run with the same settings, worker class
 included).
 """
 from __future__ import annotations

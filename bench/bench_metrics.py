@@ -38,9 +38,9 @@ def main() -> int:
 def measure() -> int:
     from twilio.request_validator import RequestValidator  # after the folder is set
 
-    from ivr.config import Settings
-    from ivr.loading import load_config
-    from ivr.web import create_app
+    from ivr.config.settings import Settings
+    from ivr.config.loading import load_config
+    from ivr.serve.web import create_app
 
     defaults = Settings.from_env({})
     config = load_config(defaults.data_dir, defaults.prompts_dir)

@@ -31,8 +31,8 @@ from zoneinfo import ZoneInfo
 # the checkout, if the package is not installed; PYTHONPATH (a candidate checkout) still wins
 sys.path.append(str(Path(__file__).resolve().parent.parent))
 
-from ivr.directory import ANYONE, AUDIENCES, Closure, Directory, ExtraOpening, Interval, Line  # noqa: E402
-from ivr.schedule import OpenIndex, is_open  # noqa: E402
+from ivr.directory.directory import ANYONE, AUDIENCES, Closure, Directory, ExtraOpening, Interval, Line  # noqa: E402
+from ivr.directory.schedule import OpenIndex, is_open  # noqa: E402
 
 BERLIN = ZoneInfo("Europe/Berlin")
 STATES = ("BB", "BE", "BW", "BY", "HB", "HE", "HH", "MV", "NI", "NW", "RP", "SH", "SL", "SN", "ST", "TH")
@@ -155,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     if args.bundled:
-        from ivr.config import bundled_dir
-        from ivr.loading import load_directory
+        from ivr.config.settings import bundled_dir
+        from ivr.config.loading import load_directory
         directory = load_directory(bundled_dir("data"))
         naive_count = indexed_count // 10  # cheap with four lines
     else:

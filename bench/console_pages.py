@@ -84,14 +84,14 @@ def main() -> int:
         os.environ["IVR_DATABASE_URL"] = url
         from sqlalchemy import insert
 
-        from ivr.config import Settings
+        from ivr.config.settings import Settings
         from ivr.console import accounts
         from ivr.console.settings import ConsoleSettings
-        from ivr.loading import load_config
+        from ivr.config.loading import load_config
         from ivr.store import migrate
         from ivr.store.database import StoreSettings, make_engine
         from ivr.store.schema import counts_hourly
-        from ivr.web import create_app
+        from ivr.serve.web import create_app
 
         engine = make_engine(StoreSettings.from_env())
         migrate.upgrade(engine)

@@ -16,10 +16,10 @@ from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
 
-from ivr.config import Settings
+from ivr.config.settings import Settings
 from ivr.console.settings import ConsoleSettings
-from ivr.loading import load_config
-from ivr.web import create_app
+from ivr.config.loading import load_config
+from ivr.serve.web import create_app
 
 TOKEN = "bench-token-not-a-secret"
 REQUESTS, ROUNDS = 5000, 5

@@ -29,9 +29,9 @@ import run as bench  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
-from ivr.config import Settings  # noqa: E402
-from ivr.loading import load_config  # noqa: E402
-from ivr.web import create_app  # noqa: E402
+from ivr.config.settings import Settings  # noqa: E402
+from ivr.config.loading import load_config  # noqa: E402
+from ivr.serve.web import create_app  # noqa: E402
 
 HOST = "127.0.0.1:8000"
 

@@ -9,8 +9,8 @@ What it does:
 2. Starts (a) `ivr serve --workers 2` with TWILIO_AUTH_TOKEN set (every request is signed and
    checked), IVR_METRICS_TOKEN set (every request timed and counted) and IVR_NOW pinned to a
    Tuesday afternoon (lines open), and (b) bench/bare_app.py: parse the form, answer constant
-   TwiML, under the same gunicorn options (read from ivr.server.gunicorn_options, so the two
-   cannot drift apart): the same gevent worker class (ivr.gunicorn_worker, which imports nothing
+   TwiML, under the same gunicorn options (read from ivr.serve.server.gunicorn_options, so the two
+   cannot drift apart): the same gevent worker class (ivr.serve.gunicorn_worker, which imports nothing
    else of ivr), keep-alive and timeouts.
 3. For each target (POST /voice; the connect step POST /menu?n=main&l=de with Digits=3, which
    answers a Dial), drives both servers with wrk at saturation (bench/post.lua sends the signed
@@ -96,7 +96,7 @@ def free_port() -> int:
 
 def ivr_command() -> list[str]:
     script = Path(sys.executable).with_name("ivr")
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from ivr.cli import main; main()"]
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from ivr.cli.main import main; main()"]
 
 
 def signature(url: str, form: dict[str, str]) -> str:
@@ -141,8 +141,8 @@ def ensure_tool(binary: str, package: str) -> str:
 
 
 def gunicorn_options() -> dict[str, Any]:
-    """The options `ivr serve` hands to gunicorn (worker class included), from ivr.server."""
-    from ivr.server import gunicorn_options as serve_options
+    """The options `ivr serve` hands to gunicorn (worker class included), from ivr.serve.server."""
+    from ivr.serve.server import gunicorn_options as serve_options
     options = serve_options("127.0.0.1", 0, WORKERS)
     options.pop("bind", None)
     options.pop("workers", None)

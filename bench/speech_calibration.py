@@ -1,6 +1,6 @@
 """The spoken-seconds estimate against espeak-ng, over every sentence of every prompt.
 
-Prints the error of the committed coefficients (ivr/spoken_seconds.py) and a fresh least-squares
+Prints the error of the committed coefficients (ivr/timing/spoken_seconds.py) and a fresh least-squares
 fit per language, to paste there when the prompts have changed a lot. Needs espeak-ng (Debian
 package `espeak-ng`; `make bench` installs it).
 
@@ -12,11 +12,11 @@ import statistics
 import sys
 from collections import defaultdict
 
-from ivr import espeak
-from ivr.caller_time import _SENTENCE_END, filled_prompts
-from ivr.config import Settings
-from ivr.loading import load_config
-from ivr.spoken_seconds import Coefficients, Estimate, features
+from ivr.timing import espeak
+from ivr.timing.caller_time import _SENTENCE_END, filled_prompts
+from ivr.config.settings import Settings
+from ivr.config.loading import load_config
+from ivr.timing.spoken_seconds import Coefficients, Estimate, features
 
 
 def corpus() -> list[tuple[str, str, str]]:

@@ -7,9 +7,9 @@ from typing import Any, Callable
 import pytest
 import yaml
 
-from ivr.config import bundled_dir
-from ivr.directory import Directory
-from ivr.loading import load_directory
+from ivr.config.settings import bundled_dir
+from ivr.directory.directory import Directory
+from ivr.config.loading import load_directory
 
 # The store's fixtures (a throwaway PostgreSQL cluster, a database per engine), defined once so
 # that the session-scoped cluster starts once for all test modules.

@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.answers import DIALED, MENU, VOICE, Answers, Webhook, decide, query_params
-from ivr.config import bundled_dir
-from ivr.loading import load_config
+from ivr.call.answers import DIALED, MENU, VOICE, Answers, Webhook, decide, query_params
+from ivr.config.settings import bundled_dir
+from ivr.config.loading import load_config
 
 CONFIG = load_config(bundled_dir("data"), bundled_dir("prompts"))
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -63,8 +63,8 @@ def test_query_params_take_the_first_value_and_refuse_overlong_queries() -> None
 def test_a_get_webhook_keeps_only_the_call_state_in_the_answer_cache() -> None:
     """Twilio puts its fields, From among them, in a GET's query string: the memoised answer's
     key must hold the state alone, never the caller's number."""
-    from ivr.config import Settings
-    from ivr.web import create_app
+    from ivr.config.settings import Settings
+    from ivr.serve.web import create_app
 
     app = create_app(CONFIG, Settings.from_env({"IVR_NOW": "2026-11-24T15:30"}))
     answers = app.extensions["ivr.service"].answers

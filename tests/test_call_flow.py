@@ -18,12 +18,13 @@ from dataclasses import replace
 
 import pytest
 
-from ivr import flow, schedule
-from ivr.directory import ANYONE, AUDIENCES
-from ivr.flow import CallState, Dial, Gather, Hangup, Say, Step
-from ivr.loading import Config
-from ivr.speech import Key
-from ivr.twiml import Renderer
+from ivr.call import flow
+from ivr.directory import schedule
+from ivr.directory.directory import ANYONE, AUDIENCES
+from ivr.call.flow import CallState, Dial, Gather, Hangup, Say, Step
+from ivr.config.loading import Config
+from ivr.call.speech import Key
+from ivr.call.twiml import Renderer
 from twiml_helpers import NAME_DE, NAME_EN, PHONE, SPOKEN, berlin, bundled_config, prompt
 
 C = bundled_config()

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ivr.config import bundled_dir
-from ivr.errors import ConfigInvalid
-from ivr.loading import load_config
+from ivr.config.settings import bundled_dir
+from ivr.config.errors import ConfigInvalid
+from ivr.config.loading import load_config
 
 MENU, DE, EN = "data/menu.yaml", "prompts/de.yaml", "prompts/en.yaml"
 # the main menu's own lines (the only_some node has the same keys and silence)
@@ -195,8 +195,8 @@ def test_a_negative_short_talk_is_refused(problems) -> None:
 def test_unknown_keys_in_a_prompts_file_are_named_with_the_likely_meant_one(tmp_path) -> None:
     """A typo at the top of a prompts file ("yong:") would silently drop every sentence for
     callers under 18: it is refused, with the key it probably meant."""
-    from ivr.call_loader import build_prompts
-    from ivr.yamlfile import read_yaml
+    from ivr.config.call_loader import build_prompts
+    from ivr.config.yamlfile import read_yaml
     path = tmp_path / "de.yaml"
     text = (bundled_dir("prompts") / "de.yaml").read_text(encoding="utf-8")
     path.write_text(text.replace("\nyoung:", "\nyong:").replace("  web_dot:", "  web_dott:"), encoding="utf-8")
@@ -222,7 +222,7 @@ TR = "prompts/tr.yaml"
 def test_a_voice_twilio_does_not_offer_is_refused_naming_the_list(problems) -> None:
     found = problems((TR, "  voice: Polly.Burcu-Neural", "  voice: Polly.Burcu"))
     assert len(found) == 1 and found[0].startswith(
-        f"{TR}: voice.voice: 'Polly.Burcu' is not a voice listed in ivr/voices.yaml; expected one of "
+        f"{TR}: voice.voice: 'Polly.Burcu' is not a voice listed in ivr/config/voices.yaml; expected one of "
         "Google.uk-UA-Standard-A, Google.uk-UA-Wavenet-A, Polly.Amy-Neural, ")
     assert found[0].endswith(f"(or add it there with its source) (line {line_of(TR, '  voice: Polly.Burcu-Neural')})")
 

@@ -15,14 +15,14 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from ivr import espeak
-from ivr.caller_time import GOALS, CallerTime, filled_prompts, long_prompts, warnings
-from ivr.cli import main
-from ivr.config import bundled_dir
-from ivr.flow import Dial, Gather, Hangup
-from ivr.loading import load_config
-from ivr.spoken_seconds import Estimate, features, speakable
-from ivr.speech import Digits
+from ivr.timing import espeak
+from ivr.timing.caller_time import GOALS, CallerTime, filled_prompts, long_prompts, warnings
+from ivr.cli.main import main
+from ivr.config.settings import bundled_dir
+from ivr.call.flow import Dial, Gather, Hangup
+from ivr.config.loading import load_config
+from ivr.timing.spoken_seconds import Estimate, features, speakable
+from ivr.call.speech import Digits
 from twiml_helpers import bundled_config
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from ivr.cli import main
-from ivr.config import bundled_dir
+from ivr.cli.main import main
+from ivr.config.settings import bundled_dir
 from twiml_helpers import LANGUAGE_NAMES, NAME_DE, PHONE, SPOKEN, VOICE, make_app, post, prompt, spoken_numbers, twilio_form
 
 SHOWN_AS = "+490000000000"  # the terminal call's pretend service number (the To)

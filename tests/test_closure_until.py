@@ -16,11 +16,11 @@ from typing import Callable
 import pytest
 from sqlalchemy import Engine
 
-from ivr import flow
-from ivr.flow import CallState, Gather, Step
-from ivr.live_closed import Closed, until_reopened, without_closed
-from ivr.loading import Config
-from ivr.speech import moment
+from ivr.call import flow
+from ivr.call.flow import CallState, Gather, Step
+from ivr.call.live_closed import Closed, until_reopened, without_closed
+from ivr.config.loading import Config
+from ivr.call.speech import moment
 from ivr.store import closures, closures_cache
 from ivr.store.live import Live
 from twiml_helpers import NAME_DE, SPOKEN, Call, berlin, bundled_config, make_app, prompt, texts

@@ -29,13 +29,13 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import ivr.loading
-from ivr import call_loader, directory_loader
-from ivr.cli import main
-from ivr.config import bundled_dir
-from ivr.errors import ConfigInvalid
-from ivr.loading import load_config
-from ivr.yamlfile import YamlDoc, join, read_yaml
+import ivr.config.loading
+from ivr.config import call_loader, directory_loader
+from ivr.cli.main import main
+from ivr.config.settings import bundled_dir
+from ivr.config.errors import ConfigInvalid
+from ivr.config.loading import load_config
+from ivr.config.yamlfile import YamlDoc, join, read_yaml
 from test_call_loading import DE, MENU, NODES, line_of, problems  # noqa: F401 (problems: a fixture)
 from test_directory_loading import _key_paths
 from test_reload import _env, _voice_greeting, config_copy, start_server  # noqa: F401 (fixtures)
@@ -184,7 +184,7 @@ def _load(changed: dict[str, Any]) -> dict[str, str]:
         labels[file] = label
         return YamlDoc(label, changed[file] if file in changed else _fresh(file), _lines()[file])
 
-    with mock.patch.object(ivr.loading, "read_yaml", read):
+    with mock.patch.object(ivr.config.loading, "read_yaml", read):
         load_config(bundled_dir("data"), bundled_dir("prompts"))
     return labels
 

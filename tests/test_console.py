@@ -17,15 +17,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
 from console_fixtures import seed_counts
-from ivr.cli import main
-from ivr.config import Settings
+from ivr.cli.main import main
+from ivr.config.settings import Settings
 from ivr.console import accounts
 from ivr.console.settings import ConsoleOff, ConsoleSettings
-from ivr.loading import load_config
+from ivr.config.loading import load_config
 from ivr.store import closures, report
 from ivr.store.database import StoreSettings, make_engine
 from ivr.store.live import Live
-from ivr.web import create_app
+from ivr.serve.web import create_app
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PINNED = dt.datetime(2026, 11, 30, 10, 30, tzinfo=BERLIN)  # Monday: abuse-helpline first for key 0
@@ -514,7 +514,7 @@ def test_ivr_serve_without_a_secret_serves_calls_but_not_the_console(tmp_path: P
 
 def test_health_sees_files_changed_or_broken_since_they_were_loaded(db: Engine, tmp_path: Path) -> None:
     import shutil
-    from ivr.config import bundled_dir
+    from ivr.config.settings import bundled_dir
     data, prompts = tmp_path / "data", tmp_path / "prompts"
     shutil.copytree(bundled_dir("data"), data)
     shutil.copytree(bundled_dir("prompts"), prompts)

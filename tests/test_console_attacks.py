@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, insert
 
-from ivr.cli import main
+from ivr.cli.main import main
 from ivr.console import accounts, throttle, web
 from ivr.console.refusals import RefusalLog
 from ivr.console.settings import ConsoleOff, ConsoleSettings, client_address, proxies
@@ -149,8 +149,8 @@ def test_an_untrusted_client_cannot_spread_its_tries_over_made_up_addresses(conf
 
 
 def create_console_app(config, engine: Engine, trusted: str) -> Flask:  # type: ignore[no-untyped-def]
-    from ivr.config import Settings
-    from ivr.web import create_app
+    from ivr.config.settings import Settings
+    from ivr.serve.web import create_app
     return create_app(config, Settings.from_env({}), clock=lambda: PINNED,
                       console=ConsoleSettings(KEY, secure_cookies=False, trusted_proxies=proxies(trusted)))
 
@@ -340,8 +340,8 @@ def test_every_console_answer_carries_its_headers(app: Flask, path: str) -> None
 
 
 def test_the_console_off_answer_carries_its_headers_and_the_webhooks_none(config) -> None:  # type: ignore[no-untyped-def]
-    from ivr.config import Settings
-    from ivr.web import create_app
+    from ivr.config.settings import Settings
+    from ivr.serve.web import create_app
     client = create_app(config, Settings.from_env({}), clock=lambda: PINNED).test_client()
     off = client.get("/console/nope")
     assert off.status_code == 503 and off.headers["X-Frame-Options"] == "DENY"

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from ivr.console import charts, coverage
 from ivr.console.words import LANGUAGES, all_words
-from ivr.directory import Directory
+from ivr.directory.directory import Directory
 from ivr.store.closures import LiveClosure
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
-from ivr import flow
-from ivr.cli import main
-from ivr.live_closed import without_closed
+from ivr.call import flow
+from ivr.cli.main import main
+from ivr.call.live_closed import without_closed
 from ivr.store import dead_lines
 from ivr.store.live import Live
 from store_fixtures import new_postgres_database
@@ -92,9 +92,9 @@ def test_dials_wait_in_memory_while_the_database_is_away(engine: Engine) -> None
 
 def test_the_threshold_is_read_from_hotlines_yaml_and_checked(tmp_path: Path) -> None:
     import shutil
-    from ivr.config import bundled_dir
-    from ivr.errors import ConfigInvalid
-    from ivr.loading import load_config
+    from ivr.config.settings import bundled_dir
+    from ivr.config.errors import ConfigInvalid
+    from ivr.config.loading import load_config
     data = tmp_path / "data"
     shutil.copytree(bundled_dir("data"), data)
     assert CONFIG.directory.service.try_last_after == 5

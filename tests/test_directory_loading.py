@@ -16,10 +16,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ivr.config import bundled_dir
-from ivr.directory import AUDIENCES, Directory, Interval
-from ivr.errors import ConfigInvalid
-from ivr.loading import load_directory
+from ivr.config.settings import bundled_dir
+from ivr.directory.directory import AUDIENCES, Directory, Interval
+from ivr.config.errors import ConfigInvalid
+from ivr.config.loading import load_directory
 
 BASE = """\
 timezone: Europe/Berlin

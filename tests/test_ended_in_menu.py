@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
-from ivr.cli import main
+from ivr.cli.main import main
 from test_store_counts import TUE, _call_app
 from test_store_serve import _env, _form, _start, _wait_healthy
 from test_reload import Server

@@ -1,4 +1,4 @@
-"""The webhooks' WSGI fast path (ivr/fast_webhooks.py) answers exactly what the Flask views
+"""The webhooks' WSGI fast path (ivr/serve/fast_webhooks.py) answers exactly what the Flask views
 answer, and hands every unusual request to Flask untouched."""
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 import pytest
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from ivr.fast_webhooks import FastWebhooks
-from ivr.signature import compute_signature
-from ivr.web import MAX_BODY
+from ivr.serve.fast_webhooks import FastWebhooks
+from ivr.serve.signature import compute_signature
+from ivr.serve.web import MAX_BODY
 from twiml_helpers import BASE, SERVICE_NUMBER, TOKEN, make_app, sign, twilio_form
 
 TUE = "2026-11-24T16:30"

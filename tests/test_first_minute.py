@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ivr.config import bundled_dir
-from ivr.loading import load_config
-from ivr.address_forms import POLITE
+from ivr.config.settings import bundled_dir
+from ivr.config.loading import load_config
+from ivr.call.address_forms import POLITE
 from twiml_helpers import (PHONE, SERVICE_NUMBER, SPOKEN, Call, bundled_config, dial, dial_numbers, gather,
                            make_app, parse, post, spoken_numbers, texts, twilio_form, verbs)
 

@@ -23,12 +23,12 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from ivr import flow
-from ivr import web
-from ivr.flow import Say
-from ivr.config import Settings, parse_instant
-from ivr.directory import AUDIENCES, ANYONE
-from ivr.loading import load_config
+from ivr.call import flow
+from ivr.serve import web
+from ivr.call.flow import Say
+from ivr.config.settings import Settings, parse_instant
+from ivr.directory.directory import AUDIENCES, ANYONE
+from ivr.config.loading import load_config
 
 TOKEN = "hardening-test-token"
 SERVICE_NUMBER = "+4930123456789"
@@ -83,7 +83,7 @@ GOODBYE = {RENDERER.text(Say("goodbye"), lang, young) for lang in LANGUAGES for 
 
 
 class _Errors(logging.Handler):
-    """Collects what ivr.web logs at ERROR: the error handler answering the fallback means a
+    """Collects what ivr.serve.web logs at ERROR: the error handler answering the fallback means a
     bug was hidden from the caller, and a property test must not let that pass."""
 
     def __init__(self) -> None:

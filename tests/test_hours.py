@@ -1,4 +1,4 @@
-"""The written forms of hours and days ("09:00-17:00", "22:00-02:00+1", "tue-thu") as ivr.hours reads them.
+"""The written forms of hours and days ("09:00-17:00", "22:00-02:00+1", "tue-thu") as ivr.directory.hours reads them.
 
 Every refusal is asserted with its exact message: it is what an operator sees from `ivr check`."""
 from __future__ import annotations
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ivr.directory import Interval
-from ivr.hours import HoursError, parse_days, parse_interval
+from ivr.directory.directory import Interval
+from ivr.directory.hours import HoursError, parse_days, parse_interval
 
 EXPECTED = ('expected "HH:MM-HH:MM" (hours 00-24, minutes 00-59), with "+1" after the end for '
             'hours that cross midnight, e.g. "22:00-02:00+1"')

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.caller_time import CallerTime
-from ivr.config import bundled_dir
-from ivr.errors import ConfigInvalid
-from ivr.loading import load_config
-from ivr.spoken_seconds import Estimate
+from ivr.timing.caller_time import CallerTime
+from ivr.config.settings import bundled_dir
+from ivr.config.errors import ConfigInvalid
+from ivr.config.loading import load_config
+from ivr.timing.spoken_seconds import Estimate
 from twiml_helpers import (LANGUAGE_NAMES, PHONE, VOICE, Call, bundled_config, dial_numbers, dial, make_app,
                            prompt, says, spoken_numbers, verbs)
 
@@ -174,8 +174,8 @@ MINUS = re.compile(r"(minus|eksi|ناقص|минус|мінус)", re.I)
 @pytest.mark.parametrize("lang", OTHERS)
 def test_web_addresses_are_said_with_the_languages_own_word_for_hyphens_never_minus(lang: str) -> None:
     """aktiv-gegen-digitale-gewalt.de: "with hyphens" in the caller's language, never "minus"."""
-    from ivr.flow import Say
-    from ivr.twiml import Renderer
+    from ivr.call.flow import Say
+    from ivr.call.twiml import Renderer
     renderer = Renderer(bundled_config())
     said = renderer.text(Say("closed.online.women-counselling"), lang)
     words = bundled_config().prompts[lang].words

@@ -21,8 +21,8 @@ from click.testing import CliRunner
 from console_fixtures import ivr_env
 from test_deploy_recipe import _request, console_login
 from test_reload import _free_port
-from ivr.cli import main
-from ivr.config import TimeFormatError
+from ivr.cli.main import main
+from ivr.config.settings import TimeFormatError
 from ivr.store.cli import parse_until
 from twiml_helpers import make_app
 

@@ -14,14 +14,15 @@ import pytest
 from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
-from ivr import flow, logs
-from ivr.cli import main
-from ivr.fast_webhooks import FastWebhooks
-from ivr.metrics import FALLBACK_REASONS, REFUSAL_REASONS, RELOAD_RESULTS, WEBHOOK_PATHS
+from ivr.call import flow
+from ivr.serve import logs
+from ivr.cli.main import main
+from ivr.serve.fast_webhooks import FastWebhooks
+from ivr.serve.metrics import FALLBACK_REASONS, REFUSAL_REASONS, RELOAD_RESULTS, WEBHOOK_PATHS
 from twiml_helpers import (BASE, CALLER_NUMBER, TOKEN, Call, bundled_config, make_app, sign,
                            twilio_form)
-from ivr.config import Settings
-from ivr.web import create_app
+from ivr.config.settings import Settings
+from ivr.serve.web import create_app
 
 TUE = "2026-11-24T15:30"  # a Tuesday afternoon: every line open
 METRICS_TOKEN = "metrics-test-token-5f1c"

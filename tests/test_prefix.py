@@ -24,9 +24,9 @@ from werkzeug.serving import make_server
 from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import Request
 
-from ivr.cli import main
-from ivr.terminal_call import run_call
-from ivr.web import requested_url
+from ivr.cli.main import main
+from ivr.serve.terminal_call import run_call
+from ivr.serve.web import requested_url
 from test_reload import _env, config_copy, start_server  # noqa: F401 (fixtures)
 from twiml_helpers import (PHONE, TOKEN, Call, dial, gather, make_app, parse, redirect, sign,
                            twilio_form, verbs)

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from ivr.address_forms import FAMILIAR, NO_CALLER, POLITE, TO_THE_YOUNG
-from ivr.config import bundled_dir
-from ivr.prompts import COMMON_PLACEHOLDERS, FLOW_PROMPTS
-from ivr.speech import CLDR_WORD_KEYS, OPTIONAL_WORD_KEYS, month_names, placeholders, weekday_names
+from ivr.call.address_forms import FAMILIAR, NO_CALLER, POLITE, TO_THE_YOUNG
+from ivr.config.settings import bundled_dir
+from ivr.call.prompts import COMMON_PLACEHOLDERS, FLOW_PROMPTS
+from ivr.call.speech import CLDR_WORD_KEYS, OPTIONAL_WORD_KEYS, month_names, placeholders, weekday_names
 
 
 
@@ -66,7 +66,7 @@ def test_every_language_has_the_same_keys_and_placeholders_as_german(lang: str) 
     assert sorted(required) == sorted(set(FILES[FIRST]["words"]) - set(OPTIONAL_WORD_KEYS))
 
 
-# The fields ivr/speech.py offers to each word template, and those each must use.
+# The fields ivr/call/speech.py offers to each word template, and those each must use.
 WORD_FIELDS = {
     "today": ({"time", "weekday", "day", "month"}, {"time"}),
     "tomorrow": ({"time", "weekday", "day", "month"}, {"time"}),
@@ -103,7 +103,7 @@ def test_word_templates_use_only_the_fields_they_are_given(lang: str) -> None:
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_placeholders_are_only_those_the_call_fills(lang: str) -> None:
     """A menu node's prompt gets no values but the emergency numbers and web addresses; the
-    flow's own prompts get exactly what ivr/prompts.py declares. Anything else would fail in the
+    flow's own prompts get exactly what ivr/call/prompts.py declares. Anything else would fail in the
     middle of a call."""
     common = COMMON_PLACEHOLDERS | WEB_PLACEHOLDERS
     for key in MENU_KEYS:
@@ -116,19 +116,19 @@ def test_placeholders_are_only_those_the_call_fills(lang: str) -> None:
         assert sorted(placeholders(text)) == sorted(placeholders(PROMPTS[lang][key])), (lang, key)
 
 
-VOICES = _yaml(Path(__file__).resolve().parent.parent / "ivr" / "voices.yaml")["voices"]
+VOICES = _yaml(Path(__file__).resolve().parent.parent / "ivr" / "config" / "voices.yaml")["voices"]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_voice_is_a_listed_twilio_voice_with_its_own_language_code(lang: str) -> None:
     voice = FILES[lang]["voice"]
-    assert voice["voice"] in VOICES, voice  # ivr/voices.yaml: Twilio's voices, with their source
+    assert voice["voice"] in VOICES, voice  # ivr/config/voices.yaml: Twilio's voices, with their source
     assert VOICES[voice["voice"]] == voice["language"] and voice["language"].startswith(lang)
     assert voice["voice"].startswith(("Polly.", "Google."))  # SSML <say-as> needs one of these
 
 
 def test_the_voices_list_names_its_source_and_only_polly_and_google_voices() -> None:
-    text = (Path(__file__).resolve().parent.parent / "ivr" / "voices.yaml").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parent.parent / "ivr" / "config" / "voices.yaml").read_text(encoding="utf-8")
     assert "https://www.twilio.com/docs/voice/twiml/say" in text
     assert all(re.fullmatch(r"(Polly\.[A-Z][a-z]+(-Neural)?|Google\.[a-z]{2}-[A-Z]{2}-\w+-[A-Z])", v) for v in VOICES)
     assert VOICES["Polly.Zeina"] == "arb" and VOICES["Google.uk-UA-Standard-A"] == "uk-UA"

@@ -29,9 +29,9 @@ import yaml
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from ivr.config import bundled_dir
-from ivr.errors import ConfigInvalid
-from ivr.loading import load_config
+from ivr.config.settings import bundled_dir
+from ivr.config.errors import ConfigInvalid
+from ivr.config.loading import load_config
 
 WAIT = 15.0  # seconds: the bound on every wait for the server
 TOKEN = "reload-test-token"
@@ -45,7 +45,7 @@ def _ivr_command() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("ivr")
-    return [found] if found else [sys.executable, "-c", "from ivr.cli import main; main()"]
+    return [found] if found else [sys.executable, "-c", "from ivr.cli.main import main; main()"]
 
 
 def _free_port() -> int:

@@ -21,11 +21,11 @@ import itertools
 
 import pytest
 
-from ivr import flow
-from ivr.directory import ANYONE, Line
-from ivr.flow import CallState, Dial, Gather, Hangup, Step
-from ivr.schedule import is_open
-from ivr.speech import Phone, WeeklyHours
+from ivr.call import flow
+from ivr.directory.directory import ANYONE, Line
+from ivr.call.flow import CallState, Dial, Gather, Hangup, Step
+from ivr.directory.schedule import is_open
+from ivr.call.speech import Phone, WeeklyHours
 from twiml_helpers import berlin, bundled_config
 
 C = bundled_config()

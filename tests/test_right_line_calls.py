@@ -14,13 +14,13 @@ from typing import Callable
 import pytest
 import yaml
 
-from ivr import flow
-from ivr.config import bundled_dir
-from ivr.directory import Directory
-from ivr.flow import CallState, Gather
-from ivr.live_closed import next_opening_after, until_reopened, without_closed
-from ivr.schedule_report import schedule_json, schedule_table
-from ivr.speech import web_text
+from ivr.call import flow
+from ivr.config.settings import bundled_dir
+from ivr.directory.directory import Directory
+from ivr.call.flow import CallState, Gather
+from ivr.call.live_closed import next_opening_after, until_reopened, without_closed
+from ivr.directory.schedule_report import schedule_json, schedule_table
+from ivr.call.speech import web_text
 from ivr.store.closures import LiveClosure
 from twiml_helpers import (NAME_DE, PHONE, SERVICE_NUMBER, SPOKEN, Call, berlin, bundled_config, dial,
                            dial_numbers, make_app, prompt, spoken_numbers, texts, verbs)
@@ -250,7 +250,7 @@ def test_a_dated_closure_with_a_source_closes_the_line(tmp_path: Path) -> None:
     hateaid["closures"] = [{"from": dt.date(2026, 12, 24), "to": dt.date(2026, 12, 24),
                             "reason": "team holiday", "source": "hateaid.org, news of 2026-12-01"}]
     (data / "hotlines.yaml").write_text(yaml.safe_dump(hotlines, allow_unicode=True), encoding="utf-8")
-    from ivr.loading import load_config
+    from ivr.config.loading import load_config
     config = load_config(data, bundled_dir("prompts"))
     call = Call(make_app("2026-12-24T16:30", config=config).test_client(), to=SERVICE_NUMBER)
     call.start()

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.directory import ANYONE, AUDIENCES, Directory
-from ivr.schedule import (
+from ivr.directory.directory import ANYONE, AUDIENCES, Directory
+from ivr.directory.schedule import (
     NaiveInstantError,
     OpenIndex,
     Period,

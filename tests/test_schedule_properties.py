@@ -22,8 +22,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ivr.directory import ANYONE, AUDIENCES, Closure, Directory, ExtraOpening, Interval, Line
-from ivr.schedule import (
+from ivr.directory.directory import ANYONE, AUDIENCES, Closure, Directory, ExtraOpening, Interval, Line
+from ivr.directory.schedule import (
     NaiveInstantError,
     OpenIndex,
     current_period,

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.directory import Directory
-from ivr.schedule import NaiveInstantError
-from ivr.schedule_report import schedule_json, schedule_table
+from ivr.directory.directory import Directory
+from ivr.directory.schedule import NaiveInstantError
+from ivr.directory.schedule_report import schedule_json, schedule_table
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.timezone.utc

@@ -27,8 +27,8 @@ from gunicorn.config import Config as GunicornConfig
 from gunicorn.glogging import Logger as GunicornLogger
 from gunicorn.http import RequestParser
 
-from ivr import gunicorn_worker
-from ivr.yamlfile import read_yaml
+from ivr.serve import gunicorn_worker
+from ivr.config.yamlfile import read_yaml
 from test_reload import (WAIT, _env, _free_port, _ivr_command, _port_open, _voice_greeting,
                          config_copy, start_server)  # noqa: F401 (fixtures)
 
@@ -320,7 +320,7 @@ def test_scrub(text, expected):
 # -- slow and idle clients -------------------------------------------------------------------
 
 def test_the_body_limit_is_the_webhooks_own():
-    from ivr import web
+    from ivr.serve import web
     assert gunicorn_worker.BODY_LIMIT == web.MAX_BODY
 
 

@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 from twilio.request_validator import RequestValidator
 
-from ivr.config import Settings, bundled_dir
-from ivr.loading import load_config
-from ivr.web import create_app
+from ivr.config.settings import Settings, bundled_dir
+from ivr.config.loading import load_config
+from ivr.serve.web import create_app
 
 CONFIG = load_config(bundled_dir("data"), bundled_dir("prompts"))
 TOKEN, SHARED = "auth-token-for-tests", "shared-key-secret-for-tests"

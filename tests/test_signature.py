@@ -1,4 +1,4 @@
-"""ivr.signature against Twilio's own RequestValidator: same signatures, same verdicts.
+"""ivr.serve.signature against Twilio's own RequestValidator: same signatures, same verdicts.
 
 The library is the reference (it is what Twilio publishes); ours is a leaner pass over the same
 algorithm, so a difference is a bug in ours, except where the library rewrites the URL before
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from ivr.signature import SHA1, SHA256, algorithm_named, compute_signature, is_valid, port_toggled
+from ivr.serve.signature import SHA1, SHA256, algorithm_named, compute_signature, is_valid, port_toggled
 
 TOKEN = "12345678901234567890123456789012"
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.config import bundled_dir
-from ivr.directory import Interval
-from ivr.loading import load_config
-from ivr.speech import Digits, Phone, Text, WeeklyHours, fill
+from ivr.config.settings import bundled_dir
+from ivr.directory.directory import Interval
+from ivr.config.loading import load_config
+from ivr.call.speech import Digits, Phone, Text, WeeklyHours, fill
 
 CONFIG = load_config(bundled_dir("data"), bundled_dir("prompts"))
 MON_TO_SAT_2_TO_8 = WeeklyHours(((Interval(14 * 60, 20 * 60),),) * 6 + ((),))
@@ -34,8 +34,8 @@ def test_phone_numbers_become_digit_groups_between_text() -> None:
 import datetime as dt  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
-from ivr import cldr  # noqa: E402
-from ivr.speech import Clock, clock_text, moment, moment_text  # noqa: E402
+from ivr.call import cldr  # noqa: E402
+from ivr.call.speech import Clock, clock_text, moment, moment_text  # noqa: E402
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SAT_NIGHT = dt.datetime(2026, 11, 28, 22, 0, tzinfo=BERLIN)

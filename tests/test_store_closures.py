@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
-from ivr.answers import MENU, Answers, Webhook
-from ivr.cli import main
-from ivr.live_closed import until_reopened, without_closed
+from ivr.call.answers import MENU, Answers, Webhook
+from ivr.cli.main import main
+from ivr.call.live_closed import until_reopened, without_closed
 from ivr.store import closures
 from ivr.store.live import Live
 from ivr.store.events import derive

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, create_engine, select
 
-from ivr.cli import main
+from ivr.cli.main import main
 from ivr.store import counts, report
 from ivr.store.live import Live
 from ivr.store.schema import counts_daily, counts_hourly
@@ -106,7 +106,7 @@ def test_nobody_open_is_unmet_demand_and_a_call_without_connection(engine: Engin
 
 def test_unmet_demand_within_the_hour() -> None:
     """Monday 2026-11-23 08:30: the parents' line opens at 09:00."""
-    from ivr.answers import MENU, Answers, Webhook
+    from ivr.call.answers import MENU, Answers, Webhook
     from ivr.store.events import derive
     answers = Answers(CONFIG, events=derive)
     answer = answers.answer(Webhook(MENU, "n=who&l=de", "2", "", "+4930123456789"), _at("2026-11-23T08:30"))
@@ -313,7 +313,7 @@ def test_the_store_thread_flushes_on_its_own_and_on_stop(engine: Engine) -> None
 def test_the_call_core_never_imports_the_store() -> None:
     import subprocess
     import sys
-    code = ("import sys, ivr.flow, ivr.schedule, ivr.menu, ivr.speech, ivr.twiml, ivr.answers, ivr.live_closed; "
+    code = ("import sys, ivr.call.flow, ivr.directory.schedule, ivr.call.menu, ivr.call.speech, ivr.call.twiml, ivr.call.answers, ivr.call.live_closed; "
             "print(sorted(m for m in sys.modules if m.startswith(('ivr.store', 'sqlalchemy', 'alembic', 'flask'))))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
@@ -364,6 +364,6 @@ SERVICE = "+4930123456789"
      (("left", "guidance"), ("entered", "guidance"))),
 ])
 def test_events_of_single_answers(at: str, hook: tuple, expected: tuple) -> None:
-    from ivr.answers import Answers, Webhook
+    from ivr.call.answers import Answers, Webhook
     from ivr.store.events import derive
     assert Answers(CONFIG, events=derive).answer(Webhook(*hook), _at(at)).events == expected

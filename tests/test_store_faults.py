@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, create_engine, select
 
-from ivr.config import bundled_dir
-from ivr.errors import ConfigInvalid
-from ivr.loading import load_config
+from ivr.config.settings import bundled_dir
+from ivr.config.errors import ConfigInvalid
+from ivr.config.loading import load_config
 from ivr.store import closures, migrate
 from ivr.store.database import StoreSettings, make_engine
 from ivr.store.live import Live

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from ivr.cli import main
-from ivr.config import bundled_dir
+from ivr.cli.main import main
+from ivr.config.settings import bundled_dir
 from pg_cluster import cluster
 from store_fixtures import new_postgres_database
 from test_reload import Server

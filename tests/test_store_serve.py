@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urljoin
 
 from click.testing import CliRunner
 
-from ivr.cli import main
+from ivr.cli.main import main
 from ivr.store import migrate
 from store_fixtures import new_postgres_database
 from test_reload import Server

@@ -18,11 +18,11 @@ import pytest
 from click.testing import CliRunner, Result
 from werkzeug.serving import make_server
 
-from ivr.cli import main
-from ivr.config import Settings, bundled_dir
-from ivr.loading import load_config
-from ivr.twilio_api import ApiAccess, ApiError, NumberApi, ask_fallback, rebased
-from ivr.web import create_app
+from ivr.cli.main import main
+from ivr.config.settings import Settings, bundled_dir
+from ivr.config.loading import load_config
+from ivr.twilio.api import ApiAccess, ApiError, NumberApi, ask_fallback, rebased
+from ivr.serve.web import create_app
 from twilio_standin import (ACCOUNT_SID, API_KEY, API_SECRET, AUTH_TOKEN, NUMBER_SID, StandIn,
                             germany, number_resource)
 

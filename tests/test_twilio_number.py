@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from ivr.twilio_number import (INFO, OK, WRONG, Change, CountryPermission, Expected,
+from ivr.twilio.number import (INFO, OK, WRONG, Change, CountryPermission, Expected,
                                FallbackAnswer, NumberSettings, changes, dialling_findings,
                                needs_special_permission, number_findings, shown_url)
 

@@ -20,10 +20,10 @@ import pytest
 import yaml
 from flask.testing import FlaskClient
 
-from ivr import flow
-from ivr.config import bundled_dir, parse_instant
-from ivr.loading import load_config
-from ivr.twiml import Renderer
+from ivr.call import flow
+from ivr.config.settings import bundled_dir, parse_instant
+from ivr.config.loading import load_config
+from ivr.call.twiml import Renderer
 from twiml_helpers import (BASE, CALLER_NUMBER, LANGUAGE_NAMES, NAME_DE, PHONE, SERVICE_NUMBER, SPOKEN, TOKEN, VOICE,
                            Call, bundled_config, dial, dial_numbers, gather, make_app, parse, post, prompt,
                            redirect, say_text, says, sign, spoken_numbers, texts, twilio_form, verbs)
@@ -642,6 +642,6 @@ def test_fallback_answers_every_number_in_every_language() -> None:
 
 
 def test_the_last_resort_answer_is_voiced_too() -> None:
-    from ivr.web import EMERGENCY_TWIML
+    from ivr.serve.web import EMERGENCY_TWIML
     root = ET.fromstring(EMERGENCY_TWIML.encode())
     assert_every_say_is_voiced(root)

@@ -18,9 +18,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
-from ivr.config import Settings, bundled_dir
-from ivr.loading import Config, load_config
-from ivr.web import create_app
+from ivr.config.settings import Settings, bundled_dir
+from ivr.config.loading import Config, load_config
+from ivr.serve.web import create_app
 
 TOKEN = "call-flow-test-token"
 BASE = "http://localhost"  # what the Flask test client requests by default

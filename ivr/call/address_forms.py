@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
-from .prompts import Prompts
+from ivr.call.prompts import Prompts
 
 POLITE: Mapping[str, re.Pattern[str]] = {
     "de": re.compile(r"\b(Sie|Ihnen|Ihr|Ihre|Ihren|Ihrem|Ihrer|Ihres)\b"),

@@ -12,10 +12,10 @@ from functools import lru_cache
 from typing import Callable, NamedTuple
 from urllib.parse import parse_qsl
 
-from . import flow
-from .live_closed import NOTHING_CLOSED, NOTHING_DEMOTED, Closed, without_closed
-from .loading import Config
-from .twiml import CACHE_SIZE, Renderer
+from ivr.call import flow
+from ivr.call.live_closed import NOTHING_CLOSED, NOTHING_DEMOTED, Closed, without_closed
+from ivr.config.loading import Config
+from ivr.call.twiml import CACHE_SIZE, Renderer
 
 VOICE, MENU, DIALED = "voice", "menu", "dialed"
 log = logging.getLogger("ivr.answers")

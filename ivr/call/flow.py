@@ -8,11 +8,20 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Mapping, Union
 
-from .directory import ANYONE, AUDIENCES, HOLIDAY_UNKNOWN, Line
-from .loading import Config
-from .menu import CALLER, GATHER_WAIT, KEY_MAIN, KEY_PERSON, KEY_REPEAT, NEXT, SILENCE_CONNECT, Node
-from .schedule import current_period, is_holiday
-from .speech import Clock, Key, Moment, Phone, Text, Value, WeeklyHours, moment
+from ivr.directory.directory import ANYONE, AUDIENCES, HOLIDAY_UNKNOWN, Line
+from ivr.config.loading import Config
+from ivr.call.menu import (
+    CALLER,
+    GATHER_WAIT,
+    KEY_MAIN,
+    KEY_PERSON,
+    KEY_REPEAT,
+    NEXT,
+    SILENCE_CONNECT,
+    Node,
+)
+from ivr.directory.schedule import current_period, is_holiday
+from ivr.call.speech import Clock, Key, Moment, Phone, Text, Value, WeeklyHours, moment
 
 MAX_TRIES = 3  # unknown keys in a row before the call moves on by itself (never loop for ever)
 DIAL_TIMEOUT = 22  # seconds a hotline may ring before the next one is tried

@@ -12,9 +12,9 @@ import datetime as dt
 from dataclasses import replace
 from typing import Callable, Iterable, Optional
 
-from .directory import ANYONE, Line
-from .loading import Config
-from .schedule import OpenIndex, is_open, next_opening
+from ivr.directory.directory import ANYONE, Line
+from ivr.config.loading import Config
+from ivr.directory.schedule import OpenIndex, is_open, next_opening
 
 # The lines closed by hand, each with its closure's end (None: until reopened). A frozenset of
 # pairs, not a dict: it is part of every cached answer's key, so it must hash.

@@ -11,8 +11,8 @@ import string
 from dataclasses import dataclass
 from typing import Mapping, Union
 
-from . import cldr
-from .directory import DAYS, MINUTES_PER_DAY, Interval
+from ivr.call import cldr
+from ivr.directory.directory import DAYS, MINUTES_PER_DAY, Interval
 
 
 @dataclass(frozen=True)

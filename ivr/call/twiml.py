@@ -13,12 +13,23 @@ from twilio.twiml.voice_response import Gather as GatherVerb
 from twilio.twiml.voice_response import Say as SayVerb
 from twilio.twiml.voice_response import VoiceResponse
 
-from .flow import CallState, Dial, Gather, Hangup, Say, Step, state_params
-from .loading import Config
-from .prompts import web_placeholder
-from .speech import Digits, Phone, Piece, Text, Value, Web, WeeklyHours, fill, plain, sentence_slice
+from ivr.call.flow import CallState, Dial, Gather, Hangup, Say, Step, state_params
+from ivr.config.loading import Config
+from ivr.call.prompts import web_placeholder
+from ivr.call.speech import (
+    Digits,
+    Phone,
+    Piece,
+    Text,
+    Value,
+    Web,
+    WeeklyHours,
+    fill,
+    plain,
+    sentence_slice,
+)
 
-# The webhooks' routes. They sit side by side under the service's root (ivr/web.py), so the
+# The webhooks' routes. They sit side by side under the service's root (ivr/serve/web.py), so the
 # TwiML names them relative to the current webhook, without the leading "/": Twilio resolves a
 # relative URL against the URL it requested, and a public URL with a path
 # (https://ngo.example.org/helpline/voice) keeps its prefix (/helpline/menu?...).

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Iterator
 
 import click
 
-from .config import Settings, TimeFormatError, parse_instant
-from .errors import ConfigInvalid
-from .loading import Config, load_config
+from ivr.config.settings import Settings, TimeFormatError, parse_instant
+from ivr.config.errors import ConfigInvalid
+from ivr.config.loading import Config, load_config
 
 
 def _load(settings: Settings) -> Config:
@@ -52,13 +52,13 @@ def check() -> None:
     if unreviewed:
         click.echo(f"not yet reviewed: {', '.join(unreviewed)} (reviewed: false in their prompts files; "
                    "to be checked by a native-speaking counsellor)")
-    from .address_forms import address_warnings
+    from ivr.call.address_forms import address_warnings
     for lang in config.menu.languages:
         for warning in address_warnings(config.prompts[lang]):
             click.echo(f"warning: {warning}")
     # The caller's time over the coming week, hour by hour, with the estimate (no engine needed)
-    from .caller_time import warnings
-    from .spoken_seconds import Estimate
+    from ivr.timing.caller_time import warnings
+    from ivr.timing.spoken_seconds import Estimate
     start = _instant(None, settings, config).replace(minute=30, second=0, microsecond=0)
     week = [start + dt.timedelta(hours=h) for h in range(7 * 24)]
     for warning in warnings(config, Estimate(), week):
@@ -71,11 +71,11 @@ def check() -> None:
 @click.option("--lang", type=click.Choice(["en", "de"]), default="en", show_default=True)
 def schedule(at_text: str | None, as_json: bool, lang: str) -> None:
     """Who is open at T, and when each line opens next."""
-    from .schedule_report import schedule_json, schedule_table
+    from ivr.directory.schedule_report import schedule_json, schedule_table
     settings = Settings.from_env()
     config = _load(settings)
     at = _instant(at_text, settings, config)
-    from .store.startup import live_closures_at
+    from ivr.store.startup import live_closures_at
     live, problem = live_closures_at(at)
     if problem:
         click.echo(f"(live closures unknown: {problem})", err=True)
@@ -92,9 +92,9 @@ def schedule(at_text: str | None, as_json: bool, lang: str) -> None:
 @click.option("--dev", is_flag=True, help="Allow running without TWILIO_AUTH_TOKEN (no signature checks).")
 def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     """Run the webhooks under gunicorn. The config is validated before the port opens."""
-    from .logs import LogFormatError, checked_format, configure
-    from .metrics import multiprocess_dir
-    from .server import SettingError, reload_time_limit, serve as run_server
+    from ivr.serve.logs import LogFormatError, checked_format, configure
+    from ivr.serve.metrics import multiprocess_dir
+    from ivr.serve.server import SettingError, reload_time_limit, serve as run_server
     settings = Settings.from_env()
     try:
         configure(checked_format(settings.log_format))
@@ -137,8 +137,8 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
                            "http://127.0.0.1:5000/helpline) instead of in-process.")
 def call(at_text: str | None, lang: str, keys: str | None, url: str | None) -> None:
     """A call in the terminal, through the real webhooks."""
-    from .terminal_call import FlaskTransport, HttpTransport, NotAKey, run_call
-    from .web import create_app
+    from ivr.serve.terminal_call import FlaskTransport, HttpTransport, NotAKey, run_call
+    from ivr.serve.web import create_app
     settings = Settings.from_env()
     config = _load(settings)  # the menu tells the keys to a language (a server may hold another)
     if url:
@@ -186,7 +186,7 @@ def _keys(script: list[str] | None) -> Iterator[str]:
 @main.command("fallback-twiml")
 def fallback_twiml() -> None:
     """Print the static TwiML for Twilio's Fallback URL."""
-    from .twiml import Renderer
+    from ivr.call.twiml import Renderer
     click.echo(Renderer(_load(Settings.from_env())).fallback())
 
 
@@ -199,9 +199,9 @@ def fallback_twiml() -> None:
 @click.option("--answers", is_flag=True, help="Also list every answer within two keys, each <Say> timed.")
 def caller_time(at_text: str | None, lang: str, engine: str, answers: bool) -> None:
     """What a caller hears before a person, in spoken seconds, against the call's goals."""
-    from . import espeak
-    from .caller_time import CallerTime, format_measures, format_walk
-    from .spoken_seconds import Estimate, Timer
+    from ivr.timing import espeak
+    from ivr.timing.caller_time import CallerTime, format_measures, format_walk
+    from ivr.timing.spoken_seconds import Estimate, Timer
     settings = Settings.from_env()
     config = _load(settings)
     at = _instant(at_text, settings, config)
@@ -231,8 +231,8 @@ def caller_time(at_text: str | None, lang: str, engine: str, answers: bool) -> N
 # -- ivr twilio: the number's settings ---------------------------------------------------------
 
 if TYPE_CHECKING:  # imported where used: the other commands need no HTTP client
-    from .twilio_api import ApiAccess, NumberApi
-    from .twilio_number import Expected
+    from ivr.twilio.api import ApiAccess, NumberApi
+    from ivr.twilio.number import Expected
 
 
 def _e164(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -259,8 +259,8 @@ def twilio() -> None:
 def _twilio_start(settings: Settings, timeout: float) -> tuple[Expected, ApiAccess, NumberApi]:
     """The expected URLs and a client, or a one-line message and exit 1."""
     from urllib.parse import urlsplit
-    from .twilio_api import ApiAccess, ApiError, NumberApi
-    from .twilio_number import Expected
+    from ivr.twilio.api import ApiAccess, ApiError, NumberApi
+    from ivr.twilio.number import Expected
     public = urlsplit(settings.public_url or "")
     if public.scheme not in ("http", "https") or not public.hostname:
         click.echo(f"IVR_PUBLIC_URL={settings.public_url or ''!r}: expected the service's public "
@@ -279,8 +279,8 @@ def _twilio_start(settings: Settings, timeout: float) -> tuple[Expected, ApiAcce
 @_timeout_option
 def twilio_check(number: str, timeout: float) -> None:
     """Report, one line each, what is right and wrong with the number. Exit 1 if anything is."""
-    from .twilio_api import ApiError, check as check_number
-    from .twilio_number import WRONG
+    from ivr.twilio.api import ApiError, check as check_number
+    from ivr.twilio.number import WRONG
     settings = Settings.from_env()
     hotlines = [(line.id, line.phone) for line in _load(settings).directory.lines]
     expected, access, api = _twilio_start(settings, timeout)
@@ -302,8 +302,8 @@ def twilio_check(number: str, timeout: float) -> None:
 @click.option("--apply", "apply_changes", is_flag=True, help="Make the changes (default: only show them).")
 def twilio_setup(number: str, timeout: float, apply_changes: bool) -> None:
     """Show what the number needs so that its calls reach this service; --apply sets it."""
-    from .twilio_api import ApiError
-    from .twilio_number import changes
+    from ivr.twilio.api import ApiError
+    from ivr.twilio.number import changes
     expected, _access, api = _twilio_start(Settings.from_env(), timeout)
     try:
         current = api.number(number)
@@ -329,9 +329,9 @@ def twilio_setup(number: str, timeout: float, apply_changes: bool) -> None:
 
 def _prepare_store() -> None:
     """Refuse to serve on a schema that is behind (SQLite upgrades itself and says so)."""
-    from .store.database import StoreSettings, StoreSettingsError
-    from .store.migrate import SchemaBehind
-    from .store.startup import prepare_apart
+    from ivr.store.database import StoreSettings, StoreSettingsError
+    from ivr.store.migrate import SchemaBehind
+    from ivr.store.startup import prepare_apart
     try:
         prepare_apart(StoreSettings.from_env())
     except (SchemaBehind, StoreSettingsError) as problem:
@@ -341,7 +341,7 @@ def _prepare_store() -> None:
 
 def _console_settings(dev: bool):  # type: ignore[no-untyped-def]
     """The console's settings, or None (logged) when it cannot be served: calls go on without it."""
-    from .console.settings import ConsoleOff, ConsoleSettings
+    from ivr.console.settings import ConsoleOff, ConsoleSettings
     try:
         console = ConsoleSettings.from_env(dev)
     except ConsoleOff as off:
@@ -352,8 +352,8 @@ def _console_settings(dev: bool):  # type: ignore[no-untyped-def]
     return console
 
 
-from .store.cli import register  # noqa: E402  (the store's commands join the group)
-from .console.cli import register as register_console  # noqa: E402
+from ivr.store.cli import register  # noqa: E402  (the store's commands join the group)
+from ivr.console.cli import register as register_console  # noqa: E402
 
 register(main)
 register_console(main)

@@ -4,14 +4,36 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .directory import ANYONE, AUDIENCES, Directory
-from .menu import (ACTION_KINDS, CALLER, CHOICE_KEYS, GATHER_WAIT, GLOBAL_KEYS, LANGUAGE_KEYS, NEXT,
-                   NEXT_LANGUAGE, SHOW_KINDS, SILENCE_KINDS, Action, Menu, Node)
-from .prompts import (ABOUT_PLACEHOLDERS, ABOUT_PREFIX, COMMON_PLACEHOLDERS, FLOW_PROMPTS, ONLINE_PROMPT,
-                      ONLY_SOME_PREFIX, Prompts, Voice, web_placeholder)
-from . import cldr
-from .speech import CLDR_WORD_KEYS, OPTIONAL_WORD_KEYS, WORD_KEYS, placeholders
-from .yamlfile import YamlDoc, among, check_text, join
+from ivr.directory.directory import ANYONE, AUDIENCES, Directory
+from ivr.call.menu import (
+    ACTION_KINDS,
+    CALLER,
+    CHOICE_KEYS,
+    GATHER_WAIT,
+    GLOBAL_KEYS,
+    LANGUAGE_KEYS,
+    NEXT,
+    NEXT_LANGUAGE,
+    SHOW_KINDS,
+    SILENCE_KINDS,
+    Action,
+    Menu,
+    Node,
+)
+from ivr.call.prompts import (
+    ABOUT_PLACEHOLDERS,
+    ABOUT_PREFIX,
+    COMMON_PLACEHOLDERS,
+    FLOW_PROMPTS,
+    ONLINE_PROMPT,
+    ONLY_SOME_PREFIX,
+    Prompts,
+    Voice,
+    web_placeholder,
+)
+from ivr.call import cldr
+from ivr.call.speech import CLDR_WORD_KEYS, OPTIONAL_WORD_KEYS, WORD_KEYS, placeholders
+from ivr.config.yamlfile import YamlDoc, among, check_text, join
 
 # Nodes the flow goes to by itself: nothing open, every line failed, a talk that was very short,
 # and only lines for some callers open while the caller has not said who they are.
@@ -177,7 +199,7 @@ def _check_reachable(doc: YamlDoc, start: str, nodes: dict[str, Node]) -> None:
 
 
 def build_voices(doc: YamlDoc) -> dict[str, str]:
-    """ivr/voices.yaml: every Twilio voice a prompts file may name -> its language code."""
+    """ivr/config/voices.yaml: every Twilio voice a prompts file may name -> its language code."""
     voices = doc.data.get("voices") if isinstance(doc.data, dict) else None
     if not isinstance(voices, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in voices.items()):
         doc.problem("voices", f"{voices!r} is not a mapping; expected voice names mapped to language codes")
@@ -208,7 +230,7 @@ def build_prompts(doc: YamlDoc, lang: str, voices: dict[str, str] | None = None)
         if not isinstance(name, str) or not name.strip():
             doc.problem("voice.voice", f"{name!r} is not a voice; expected e.g. Polly.Vicki-Neural")
         elif voices is not None and name not in voices:
-            doc.problem("voice.voice", f"{name!r} is not a voice listed in ivr/voices.yaml; expected one "
+            doc.problem("voice.voice", f"{name!r} is not a voice listed in ivr/config/voices.yaml; expected one "
                                        f"of {', '.join(sorted(voices))} (or add it there with its source)")
         elif voices is not None and voices[name] != language:
             doc.problem("voice.language", f"{language!r} does not fit {name}; expected {voices[name]}")

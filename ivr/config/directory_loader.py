@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-from .directory import (
+from ivr.directory.directory import (
     SHORT_TALK_SECONDS,
     TRY_LAST_AFTER,
     ANYONE,
@@ -25,9 +25,9 @@ from .directory import (
     Resource,
     ServiceNumber,
 )
-from .hours import HoursError, parse_days, parse_interval
-from .yamlfile import YamlDoc, join
-from .yamlfile import check_text as _text, describe as _kind, is_not as _not
+from ivr.directory.hours import HoursError, parse_days, parse_interval
+from ivr.config.yamlfile import YamlDoc, join
+from ivr.config.yamlfile import check_text as _text, describe as _kind, is_not as _not
 
 LANGUAGES_REQUIRED = ("de", "en")
 RESOURCE_KINDS = ("online", "removal", "reporting", "emergency")

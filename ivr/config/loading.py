@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from .call_loader import build_menu, build_prompts, build_voices, check_prompts_cover
-from .directory import Directory
-from .directory_loader import build_directory
-from .errors import ConfigError, ConfigInvalid
-from .menu import Menu
-from .prompts import Prompts
-from .schedule import OpenIndex
-from . import yamlfile
-from .yamlfile import YamlDoc, read_yaml
+from ivr.config.call_loader import build_menu, build_prompts, build_voices, check_prompts_cover
+from ivr.directory.directory import Directory
+from ivr.config.directory_loader import build_directory
+from ivr.config.errors import ConfigError, ConfigInvalid
+from ivr.call.menu import Menu
+from ivr.call.prompts import Prompts
+from ivr.directory.schedule import OpenIndex
+from ivr.config import yamlfile
+from ivr.config.yamlfile import YamlDoc, read_yaml
 
 VOICES_FILE = Path(__file__).resolve().parent / "voices.yaml"  # Twilio's voices, shipped with the code
 HOTLINES_FILE = "hotlines.yaml"
@@ -65,7 +65,7 @@ def load_config(data_dir: Path, prompts_dir: Path) -> Config:
     hotlines_doc, menu_doc = _read(data_dir / HOTLINES_FILE), _read(data_dir / MENU_FILE)
     directory = build_directory(hotlines_doc) if not hotlines_doc.errors else None
     menu = build_menu(menu_doc) if not menu_doc.errors else None
-    voices_doc = yamlfile.read_yaml(VOICES_FILE, "ivr/voices.yaml")  # shipped with the code, not the operators'
+    voices_doc = yamlfile.read_yaml(VOICES_FILE, "ivr/config/voices.yaml")  # shipped with the code, not the operators'
     voices = build_voices(voices_doc) if not voices_doc.errors else {}
     docs = [hotlines_doc, menu_doc, voices_doc]
     languages = menu.languages if menu else ("de", "en")

@@ -9,7 +9,7 @@ from typing import Mapping
 from zoneinfo import ZoneInfo
 
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent  # ivr/, two up from ivr/config/settings.py
 
 
 def bundled_dir(name: str) -> Path:
@@ -30,7 +30,7 @@ class Settings:
     # Rule signs with it (they carry X-Twilio-Webhooks-Signature-Settings) instead of the token
     shared_key: str | None = None
     metrics_token: str | None = None  # IVR_METRICS_TOKEN: GET /metrics is off without it
-    log_format: str = "text"  # IVR_LOG_FORMAT: text or json (ivr/logs.py checks it)
+    log_format: str = "text"  # IVR_LOG_FORMAT: text or json (ivr/serve/logs.py checks it)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":

@@ -11,7 +11,7 @@ from typing import Any, Collection, Iterable
 
 import yaml
 
-from .errors import ConfigError
+from ivr.config.errors import ConfigError
 
 
 @dataclass

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from flask import Flask
     from sqlalchemy import Engine
 
-    from ..config import Settings
+    from ivr.config.settings import Settings
     from .settings import ConsoleSettings
 
 

@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..directory import AUDIENCES, Directory, Line
-from ..schedule import closed_all_day, day_ranges, periods
-from ..schedule_report import _regular, _why_closed  # the schedule table's own rules, reused
+from ivr.directory.directory import AUDIENCES, Directory, Line
+from ivr.directory.schedule import closed_all_day, day_ranges, periods
+from ivr.directory.schedule_report import _regular, _why_closed  # the schedule table's own rules, reused
 from ..store.closures import LiveClosure
 
 Span = tuple[dt.datetime, dt.datetime]  # aware, half-open

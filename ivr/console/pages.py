@@ -8,13 +8,13 @@ from typing import Any
 
 from flask import Response, abort, g, redirect, render_template, request, url_for
 
-from ..config import TimeFormatError, parse_instant
-from ..directory import AUDIENCES, Line
-from ..errors import ConfigInvalid
-from ..live_closed import without_closed
-from ..loading import load_config
-from ..schedule import is_open
-from ..schedule_report import _closes
+from ivr.config.settings import TimeFormatError, parse_instant
+from ivr.directory.directory import AUDIENCES, Line
+from ivr.config.errors import ConfigInvalid
+from ivr.call.live_closed import without_closed
+from ivr.config.loading import load_config
+from ivr.directory.schedule import is_open
+from ivr.directory.schedule_report import _closes
 from ..store import closures, dead_lines, report
 from ..store.database import StoreSettings
 from . import accounts, charts, coverage, queries, trycall, twilio_check

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..answers import DIALED, MENU, VOICE, Answers, Webhook
-from ..live_closed import Closed
-from ..terminal_call import SERVICE_NUMBER, Turn, parse_turn
-from ..twiml import DIALED_PATH, MENU_PATH
+from ivr.call.answers import DIALED, MENU, VOICE, Answers, Webhook
+from ivr.call.live_closed import Closed
+from ivr.serve.terminal_call import SERVICE_NUMBER, Turn, parse_turn
+from ivr.call.twiml import DIALED_PATH, MENU_PATH
 
 _PATHS = {"/voice": VOICE, MENU_PATH: MENU, DIALED_PATH: DIALED}
 # How a dial can end, as the page offers it: (DialCallStatus, DialCallDuration in seconds).

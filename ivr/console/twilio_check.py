@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from ..config import Settings
-from ..directory import Line
+from ivr.config.settings import Settings
+from ivr.directory.directory import Line
 
 TIMEOUT = 5.0  # seconds per request: the page waits for it
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -30,8 +30,8 @@ def configured(env: Mapping[str, str] | None = None) -> str | None:
 
 
 def run(number: str, settings: Settings, lines: Sequence[Line]) -> Outcome:
-    from ..twilio_api import ApiAccess, ApiError, NumberApi, check
-    from ..twilio_number import Expected
+    from ivr.twilio.api import ApiAccess, ApiError, NumberApi, check
+    from ivr.twilio.number import Expected
     if not settings.public_url:
         return Outcome(number, problem="IVR_PUBLIC_URL is not set: the check compares the number's "
                                        "URLs with it")

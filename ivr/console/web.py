@@ -24,8 +24,8 @@ from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 from wtforms.validators import ValidationError
 
-from ..config import Settings
-from ..loading import Config
+from ivr.config.settings import Settings
+from ivr.config.loading import Config
 from ..store.database import StoreSettings, make_engine
 from . import accounts
 from .refusals import RefusalLog

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .directory import DAYS, MINUTES_PER_DAY, Interval
+from ivr.directory.directory import DAYS, MINUTES_PER_DAY, Interval
 
 _INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*(\+1)?\s*$")
 

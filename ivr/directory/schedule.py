@@ -16,7 +16,14 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from .directory import ANYONE, HOLIDAY_OPEN, MINUTES_PER_DAY, Directory, Interval, Line
+from ivr.directory.directory import (
+    ANYONE,
+    HOLIDAY_OPEN,
+    MINUTES_PER_DAY,
+    Directory,
+    Interval,
+    Line,
+)
 
 SEARCH_DAYS = 800  # how far next_opening looks: beyond a year of closures and holidays
 UTC = dt.timezone.utc

@@ -13,8 +13,16 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import holidays
 
-from .directory import AUDIENCES, HOLIDAY_OPEN, HOLIDAY_UNKNOWN, MINUTES_PER_DAY, Directory, Interval, Line
-from .schedule import (
+from ivr.directory.directory import (
+    AUDIENCES,
+    HOLIDAY_OPEN,
+    HOLIDAY_UNKNOWN,
+    MINUTES_PER_DAY,
+    Directory,
+    Interval,
+    Line,
+)
+from ivr.directory.schedule import (
     SEARCH_DAYS,
     NaiveInstantError,
     closed_all_day,
@@ -26,10 +34,10 @@ from .schedule import (
     periods,
 )
 
-from .live_closed import next_opening_after
+from ivr.call.live_closed import next_opening_after
 
 if TYPE_CHECKING:  # live closures come from the store; here they are plain data
-    from .store.closures import LiveClosure
+    from ivr.store.closures import LiveClosure
 
 UPCOMING_DAYS = 14  # how far ahead the table lists holidays, closures and extra openings
 

@@ -2,7 +2,7 @@
 
 Every call's every step is one POST to /voice, /menu or /dialed. Flask's routing, request
 context, hooks and Response objects cost about as much as the whole answer does (which is a
-dictionary lookup: ivr/answers.py), so these requests are answered here: the body read once
+dictionary lookup: ivr/call/answers.py), so these requests are answered here: the body read once
 (its Content-Length at most MAX_BODY), the form parsed once with the stdlib exactly as Werkzeug
 parses it, the signature checked, the answer looked up. /fallback too (answered signed or not;
 the signature only decides how it is counted).
@@ -10,7 +10,7 @@ the signature only decides how it is counted).
 Anything unusual goes to the Flask app untouched, which answers it as it always did: other
 paths and methods (GET webhooks, HEAD, OPTIONS), another content type, a missing, chunked or
 oversized body (Flask's 413), a body shorter than its Content-Length or not UTF-8 (Flask gets
-the bytes read so far). The logic is shared with the Flask views (ivr/web.py), so both paths
+the bytes read so far). The logic is shared with the Flask views (ivr/serve/web.py), so both paths
 answer the same TwiML, refuse with the same 403s and log lines, count the same figures, and
 answer the fallback on any error."""
 from __future__ import annotations
@@ -21,9 +21,9 @@ from urllib.parse import parse_qsl
 
 import werkzeug.urls  # noqa: F401  (registers the "werkzeug.url_quote" codec error handler)
 
-from . import web
-from .answers import DIALED, MENU, VOICE
-from .twiml import DIALED_PATH, MENU_PATH
+from ivr.serve import web
+from ivr.call.answers import DIALED, MENU, VOICE
+from ivr.call.twiml import DIALED_PATH, MENU_PATH
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment

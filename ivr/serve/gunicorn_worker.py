@@ -27,7 +27,7 @@ from gunicorn.http.body import Body
 from gunicorn.workers.ggevent import GeventWorker
 
 BODY_TIMEOUT = 5.0  # seconds for a whole body; Twilio sends a form of a few KB at once
-# The most a body is buffered: ivr.web.MAX_BODY (a test holds the two equal). A longer body
+# The most a body is buffered: ivr.serve.web.MAX_BODY (a test holds the two equal). A longer body
 # announced by Content-Length is left to the app, which answers 413 without reading it.
 BODY_LIMIT = 64 * 1024
 

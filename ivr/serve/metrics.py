@@ -4,7 +4,7 @@ and /metrics adds them up over all of them, dead workers' counts included.
 
 Labels are fixed words only (the webhook's name, the HTTP status, a reason): never a path, a
 query or a form field, so nothing of a caller can reach a series. On only when IVR_METRICS_TOKEN
-is set (ivr/ops.py serves them); otherwise nothing here is even imported.
+is set (ivr/serve/ops.py serves them); otherwise nothing here is even imported.
 
 prometheus_client picks its storage when it is first imported: `multiprocess_dir` sets the
 directory in the master before anything imports it, so import it lazily everywhere here."""

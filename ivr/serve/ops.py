@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from .config import Settings
+from ivr.config.settings import Settings
 
 if TYPE_CHECKING:
-    from .metrics import Metrics
+    from ivr.serve.metrics import Metrics
 
 log = logging.getLogger("ivr.ops")
 
@@ -31,7 +31,7 @@ def install(app: Flask, settings: Settings, generation: int = 1) -> None:
     app.extensions[READY_CHECKS] = checks
     app.extensions[READY_DETAILS] = {}
     if settings.metrics_token:
-        from .metrics import Metrics  # prometheus_client only when metrics are on
+        from ivr.serve.metrics import Metrics  # prometheus_client only when metrics are on
         metrics = Metrics(generation)
         app.extensions["ivr.metrics"] = metrics
         app.extensions["ivr.metrics_token"] = settings.metrics_token.encode("utf-8")
@@ -41,7 +41,7 @@ def install(app: Flask, settings: Settings, generation: int = 1) -> None:
 
 def count_fallback(reason: str, extensions: Mapping[str, Any] | None = None) -> None:
     """The static fallback was answered: Twilio's Fallback URL, or a webhook's error.
-    `extensions`: the app's, where no request context is pushed (ivr/fast_webhooks.py)."""
+    `extensions`: the app's, where no request context is pushed (ivr/serve/fast_webhooks.py)."""
     _count(lambda metrics: metrics.fallback(reason), extensions)
 
 

@@ -10,7 +10,7 @@ loader process; the master goes on with its loop, collects the loader's result (
 pickled, or the problems) and only then restarts the workers. A loader that takes longer than
 the time limit is killed. Whatever goes wrong while loading, the last good config keeps serving.
 
-Workers are gevent workers (ivr/gunicorn_worker.py): slow and idle clients cost a greenlet, and
+Workers are gevent workers (ivr/serve/gunicorn_worker.py): slow and idle clients cost a greenlet, and
 header and body reads run under deadlines."""
 from __future__ import annotations
 
@@ -26,15 +26,15 @@ from typing import Any, Mapping
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
-from . import logs, metrics
-from .config import Settings
-from .console.settings import ConsoleSettings
-from .errors import ConfigInvalid
-from .loading import Config, load_config
-from .store.database import StoreSettings
-from .store.live import Live
-from .store.readiness import ReadyBoard
-from .web import create_app, make_clock
+from ivr.serve import logs, metrics
+from ivr.config.settings import Settings
+from ivr.console.settings import ConsoleSettings
+from ivr.config.errors import ConfigInvalid
+from ivr.config.loading import Config, load_config
+from ivr.store.database import StoreSettings
+from ivr.store.live import Live
+from ivr.store.readiness import ReadyBoard
+from ivr.serve.web import create_app, make_clock
 
 log = logging.getLogger("ivr.server")
 
@@ -261,7 +261,7 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
         "bind": f"{host}:{port}",
         "workers": workers,
         # gevent: a connection is a greenlet, so slow and idle clients cannot take the workers
-        "worker_class": "ivr.gunicorn_worker.HelplineWorker",
+        "worker_class": "ivr.serve.gunicorn_worker.HelplineWorker",
         "worker_connections": 1000,  # per worker; each open connection holds one
         # gevent workers read every request's headers (and wait for a connection's first byte)
         # under this deadline, then drop the connection; bodies: gunicorn_worker.BODY_TIMEOUT
@@ -272,7 +272,7 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
         "accesslog": None,  # no access log: it is not needed and keeps request data out of logs
         "errorlog": "-",
         "loglevel": "info",
-        "logger_class": "ivr.gunicorn_worker.PrivateLogger",  # no query string in any log line
+        "logger_class": "ivr.serve.gunicorn_worker.PrivateLogger",  # no query string in any log line
         # gunicorn >= 24 opens a control socket at a fixed path; two servers on one machine
         # would share it. Not needed here (signals do the job), and skipped on older gunicorn.
         "control_socket_disable": True,

@@ -1,4 +1,4 @@
-"""The Twilio webhooks. The only module that knows HTTP (with ivr/fast_webhooks.py, which answers
+"""The Twilio webhooks. The only module that knows HTTP (with ivr/serve/fast_webhooks.py, which answers
 the webhooks' ordinary POSTs through the functions here without Flask's routing): it checks the
 signature, reads the few fields a webhook needs, and answers the TwiML that `answers` decided
 (flow) and rendered (twiml).
@@ -20,16 +20,17 @@ from flask import Blueprint, Flask, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import get_host
 
-from . import flow, ops, signature
-from .answers import DIALED, MENU, VOICE, Answers, Webhook
-from .config import Settings, parse_instant
-from .loading import Config
-from .store.events import derive
-from .twiml import DIALED_PATH, MENU_PATH, Renderer
+from ivr.call import flow
+from ivr.serve import ops, signature
+from ivr.call.answers import DIALED, MENU, VOICE, Answers, Webhook
+from ivr.config.settings import Settings, parse_instant
+from ivr.config.loading import Config
+from ivr.store.events import derive
+from ivr.call.twiml import DIALED_PATH, MENU_PATH, Renderer
 
 if TYPE_CHECKING:
-    from .console.settings import ConsoleSettings
-    from .store.live import Live
+    from ivr.console.settings import ConsoleSettings
+    from ivr.store.live import Live
 
 log = logging.getLogger("ivr.web")
 
@@ -83,7 +84,7 @@ def _answer(name: str) -> Response:
 
 def webhook_twiml(extensions: Mapping[str, Any], name: str, values: Mapping[str, str], query: str) -> str:
     """A webhook's TwiML from its form (first value of each field) and the call's state query;
-    counted in the store when there is one. Shared by the Flask views and ivr/fast_webhooks.py."""
+    counted in the store when there is one. Shared by the Flask views and ivr/serve/fast_webhooks.py."""
     to, digits, status, seconds = ((values.get(field) or "")[:_MAX_FIELD].strip()
                                    for field in ("To", "Digits", "DialCallStatus", "DialCallDuration"))
     hook = Webhook(name, query, digits, status, to if _E164.match(to) else None, _seconds(seconds))
@@ -215,7 +216,7 @@ def _below(raw: str, mount: str) -> str:
 
 # Answered without a signature: the home page and the fallback are static public information
 # (the fallback: numbers and hours), and a wrong IVR_PUBLIC_URL or a proxy that rewrites URLs
-# must not silence the fallback along with the webhook; the operations endpoints (ivr/ops.py) are for monitoring, not for Twilio.
+# must not silence the fallback along with the webhook; the operations endpoints (ivr/serve/ops.py) are for monitoring, not for Twilio.
 # None: no route matched (404/405 follow).
 UNSIGNED_ENDPOINTS = frozenset({"ivr.home", "ivr.health", "ivr.fallback", "ops.ready", "ops.metrics", None})
 
@@ -236,7 +237,7 @@ def _check_signature() -> Response | None:
 def signature_refusal(extensions: Mapping[str, Any], path: str, header: Callable[[str], str | None],
                       fields: Iterable[tuple[str, str]], url: Callable[[], str]) -> Response | None:
     """None when the request is signed by Twilio (auth token or SharedKey), else the 403,
-    logged and counted. Shared by the Flask hook and ivr/fast_webhooks.py."""
+    logged and counted. Shared by the Flask hook and ivr/serve/fast_webhooks.py."""
     problem = _signature_problem(extensions, header, fields, url)
     if problem is None:
         return None
@@ -325,7 +326,7 @@ def create_app(config: Config, settings: Settings, clock: Clock | None = None, g
     app.register_error_handler(Exception, _on_error)
     # The webhooks' own WSGI handler in front of Flask's routing and request context; inside the
     # metrics wrapper (ops.install), so they are timed and counted like every other request.
-    from .fast_webhooks import FastWebhooks
+    from ivr.serve.fast_webhooks import FastWebhooks
     app.wsgi_app = FastWebhooks(app.extensions, app.wsgi_app)  # type: ignore[method-assign]
     ops.install(app, settings, generation)
     if live is not None:
@@ -337,7 +338,7 @@ def create_app(config: Config, settings: Settings, clock: Clock | None = None, g
                 [line.id for line in app.extensions["ivr.service"].config.directory.lines], runs)
 
     # The operators' console (ivr/console): one blueprint with its own hooks; off without settings.
-    from .console import mount_console
+    from ivr.console import mount_console
     mount_console(app, console, settings, live.engine if live is not None else None, generation)
     return app
 

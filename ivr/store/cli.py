@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from ..config import Settings
+from ivr.config.settings import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from ..loading import Config
+    from ivr.config.loading import Config
     from .closures import LiveClosure
     from .database import StoreSettings
 
@@ -53,7 +53,7 @@ def _engine(settings: StoreSettings) -> Engine:
 
 
 def _config() -> tuple[Settings, Config]:
-    from ..cli import _load  # the same loading and error report as every other command
+    from ivr.cli.main import _load  # the same loading and error report as every other command
     settings = Settings.from_env()
     return settings, _load(settings)
 
@@ -105,7 +105,7 @@ def prune() -> None:
 @click.option("--by", "by", required=True, help="Your name, for the audit trail.")
 def close(line_id: str, until_text: str | None, reason: str, by: str) -> None:
     """Close a line now: every server skips it within 10 seconds."""
-    from ..config import TimeFormatError
+    from ivr.config.settings import TimeFormatError
     from . import closures
     _, config = _config()
     _known_line(config, line_id)
@@ -128,7 +128,7 @@ def parse_until(text: str, zone: ZoneInfo, now: dt.datetime) -> dt.datetime:
     """`--until`: a time of day alone ("18:00", "8:30") is the next such time in the directory's
     zone (today if it is still ahead, else tomorrow), so that examples and habits never go stale;
     anything else is an ISO 8601 instant."""
-    from ..config import TimeFormatError, parse_instant
+    from ivr.config.settings import TimeFormatError, parse_instant
     if re.fullmatch(r"\d{1,2}:\d{2}", text.strip()):
         try:
             time_of_day = dt.time.fromisoformat(text.strip().zfill(5))

@@ -12,7 +12,7 @@ from typing import Iterable
 
 from sqlalchemy import Connection, Engine, Row, delete, func, insert, select
 
-from ..live_closed import Closed
+from ivr.call.live_closed import Closed
 from .schema import OPERATOR_LEN, REASON_LEN, closure_log, live_closures
 
 UTC = dt.timezone.utc

@@ -1,7 +1,7 @@
 """Dead lines found by themselves: per line, the dials in a row that ended without a talk
 (busy, no answer, failed, a short "completed"), shared by every host through the database. A
 talk resets it to 0. Past the threshold (`service.try_last_after` in hotlines.yaml) the line is
-tried last in every chain (ivr/live_closed.py), never dropped.
+tried last in every chain (ivr/call/live_closed.py), never dropped.
 
 Per line only: no call id, no number, and no time finer than the minute (when the run began). Each
 worker tallies its dials in memory on the request path (no I/O) and adds them to the shared row

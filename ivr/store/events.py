@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .. import flow
-from ..answers import DIALED, MENU, VOICE, Event, Webhook, query_params
-from ..directory import ANYONE
-from ..loading import Config
-from ..menu import GLOBAL_KEYS
-from ..schedule import next_opening
+from ivr.call import flow
+from ivr.call.answers import DIALED, MENU, VOICE, Event, Webhook, query_params
+from ivr.directory.directory import ANYONE
+from ivr.config.loading import Config
+from ivr.call.menu import GLOBAL_KEYS
+from ivr.directory.schedule import next_opening
 
 # Event names, as stored in the counts tables' `event` column.
 CALL = "call"  # dimension "started"

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from . import closures, closures_cache, counts, dead_lines, spool
-from ..live_closed import NOTHING_CLOSED, Closed
+from ivr.call.live_closed import NOTHING_CLOSED, Closed
 from .database import QUERY_TIMEOUT, StoreSettings, describe, make_engine
 from .events import with_talk
 from .readiness import CHECKED, FLUSHED, STALE_SECONDS, ReadyBoard, verdict

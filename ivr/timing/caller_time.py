@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 from urllib.parse import urlencode
 
-from .answers import DIALED, MENU, VOICE, Webhook, decide
-from .flow import Dial, Gather, Hangup, Say, Step, state_params
-from .loading import Config
-from .speech import Clock, Key, Moment, Phone, Text, Value, WeeklyHours, placeholders
-from .spoken_seconds import Timer, speakable
-from .twiml import Renderer
+from ivr.call.answers import DIALED, MENU, VOICE, Webhook, decide
+from ivr.call.flow import Dial, Gather, Hangup, Say, Step, state_params
+from ivr.config.loading import Config
+from ivr.call.speech import Clock, Key, Moment, Phone, Text, Value, WeeklyHours, placeholders
+from ivr.timing.spoken_seconds import Timer, speakable
+from ivr.call.twiml import Renderer
 
 SERVICE_NUMBER = "+490000000000"  # the call's To in the walk; never a real caller's
 INPUTS = (*"1234567890", "*", "#", "")  # "" is silence

@@ -1,6 +1,6 @@
 """How long a sentence takes to speak: the caller's time, the measure of the call's rules.
 
-The reference is espeak-ng (`-s 150`, `ivr/espeak.py`), a stand-in for the phone voice that
+The reference is espeak-ng (`-s 150`, `ivr/timing/espeak.py`), a stand-in for the phone voice that
 anyone can run. Where it is not installed, `Estimate` predicts its seconds from what a sentence
 is made of (syllables, digits read one by one, pauses), calibrated against it over every
 prompt; `bench/README.md` states the error. Pure: no I/O."""
@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from .speech import Digits, Piece
+from ivr.call.speech import Digits, Piece
 
 
 class Timer(Protocol):

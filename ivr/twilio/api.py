@@ -26,8 +26,16 @@ from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from .twilio_number import (Change, CountryPermission, Expected, FallbackAnswer, Finding,
-                            NumberSettings, dialling_findings, number_findings)
+from ivr.twilio.number import (
+    Change,
+    CountryPermission,
+    Expected,
+    FallbackAnswer,
+    Finding,
+    NumberSettings,
+    dialling_findings,
+    number_findings,
+)
 
 DEFAULT_TIMEOUT = 10.0  # seconds, for each request
 _CREDENTIALS = ("set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or TWILIO_ACCOUNT_SID with "
