@@ -12,16 +12,8 @@ from typing import TYPE_CHECKING, Iterator
 import click
 
 from ivr.config.settings import Settings, TimeFormatError, parse_instant
-from ivr.config.errors import ConfigInvalid
-from ivr.config.loading import Config, load_config
-
-
-def _load(settings: Settings) -> Config:
-    try:
-        return load_config(settings.data_dir, settings.prompts_dir)
-    except ConfigInvalid as problems:
-        click.echo(problems.report(), err=True)
-        sys.exit(1)
+from ivr.cli.common import load as _load
+from ivr.config.loading import Config
 
 
 def _instant(text: str | None, settings: Settings, config: Config) -> dt.datetime:

@@ -13,8 +13,8 @@ ROLES = ("viewer", "editor")  # as accounts.ROLES, without importing it here
 
 
 def _engine():  # type: ignore[no-untyped-def]
-    from ..store.cli import _engine as store_engine, _settings
-    return store_engine(_settings())
+    from ivr.cli.common import store_engine, store_settings
+    return store_engine(store_settings())
 
 
 def _now() -> dt.datetime:

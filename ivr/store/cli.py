@@ -14,48 +14,19 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from ivr.cli.common import load, store_engine as _engine, store_settings as _settings
 from ivr.config.settings import Settings
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from ivr.config.loading import Config
     from .closures import LiveClosure
-    from .database import StoreSettings
 
 PERIODS = ("hour", "day", "week", "month")
 
 
-def _settings() -> StoreSettings:
-    from .database import StoreSettings, StoreSettingsError
-    try:
-        return StoreSettings.from_env()
-    except StoreSettingsError as error:
-        raise click.UsageError(str(error)) from None
-
-
-def _engine(settings: StoreSettings) -> Engine:
-    """An engine on a schema that is current; otherwise exit 2 saying what to run."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from . import migrate
-    from .database import make_engine
-    engine = make_engine(settings)
-    try:
-        migrate.require_current(engine, settings.shown_url())
-    except migrate.SchemaBehind as behind:
-        click.echo(str(behind), err=True)
-        sys.exit(2)
-    except SQLAlchemyError as error:
-        click.echo(f"cannot reach the database {settings.shown_url()}: {type(error).__name__}", err=True)
-        sys.exit(2)
-    return engine
-
-
 def _config() -> tuple[Settings, Config]:
-    from ivr.cli.main import _load  # the same loading and error report as every other command
     settings = Settings.from_env()
-    return settings, _load(settings)
+    return settings, load(settings)
 
 
 def _now() -> dt.datetime:
