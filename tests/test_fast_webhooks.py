@@ -11,7 +11,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from ivr.serve.fast_webhooks import FastWebhooks
 from ivr.serve.signature import compute_signature
-from ivr.serve.web import MAX_BODY
+from ivr.serve.webhooks import MAX_BODY
 from twiml_helpers import BASE, SERVICE_NUMBER, TOKEN, make_app, sign, twilio_form
 
 TUE = "2026-11-24T16:30"

@@ -642,6 +642,6 @@ def test_fallback_answers_every_number_in_every_language() -> None:
 
 
 def test_the_last_resort_answer_is_voiced_too() -> None:
-    from ivr.serve.web import EMERGENCY_TWIML
+    from ivr.serve.webhooks import EMERGENCY_TWIML
     root = ET.fromstring(EMERGENCY_TWIML.encode())
     assert_every_say_is_voiced(root)

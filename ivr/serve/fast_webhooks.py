@@ -10,7 +10,7 @@ the signature only decides how it is counted).
 Anything unusual goes to the Flask app untouched, which answers it as it always did: other
 paths and methods (GET webhooks, HEAD, OPTIONS), another content type, a missing, chunked or
 oversized body (Flask's 413), a body shorter than its Content-Length or not UTF-8 (Flask gets
-the bytes read so far). The logic is shared with the Flask views (ivr/serve/web.py), so both paths
+the bytes read so far). The logic is shared with the Flask views (ivr/serve/webhooks.py), so both paths
 answer the same TwiML, refuse with the same 403s and log lines, count the same figures, and
 answer the fallback on any error."""
 from __future__ import annotations
@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 
 import werkzeug.urls  # noqa: F401  (registers the "werkzeug.url_quote" codec error handler)
 
-from ivr.serve import web
+from ivr.serve import webhooks
 from ivr.call.answers import DIALED, MENU, VOICE
 from ivr.call.twiml import DIALED_PATH, MENU_PATH
 
@@ -62,33 +62,33 @@ class FastWebhooks:
 
     def _fallback(self, environ: WSGIEnvironment, fields: list[tuple[str, str]]) -> str:
         extensions = self.extensions
-        reason = web.fallback_reason(extensions, lambda header: environ.get(_HEADERS[header]), fields,
-                                     lambda: web.url_as_requested(environ, extensions["ivr.public_url"]))
-        return web.fallback_twiml(extensions, reason)
+        reason = webhooks.fallback_reason(extensions, lambda header: environ.get(_HEADERS[header]), fields,
+                                          lambda: webhooks.url_as_requested(environ, extensions["ivr.public_url"]))
+        return webhooks.fallback_twiml(extensions, reason)
 
     def _signed_answer(self, name: str, path: str, environ: WSGIEnvironment,
-                       fields: list[tuple[str, str]]) -> str | web.Response:
+                       fields: list[tuple[str, str]]) -> str | webhooks.Response:
         extensions = self.extensions
         if extensions["ivr.token"] is not None or extensions["ivr.shared_key"] is not None:
-            refusal = web.signature_refusal(
+            refusal = webhooks.signature_refusal(
                 extensions, path, lambda header: environ.get(_HEADERS[header]), fields,
-                lambda: web.url_as_requested(environ, extensions["ivr.public_url"]))
+                lambda: webhooks.url_as_requested(environ, extensions["ivr.public_url"]))
             if refusal is not None:
                 return refusal
         # dict(reversed(...)): the first value of each field, as a form's .get() gives it
         query = environ.get("QUERY_STRING", "") if name != VOICE else ""
-        return web.webhook_twiml(extensions, name, dict(reversed(fields)), query)
+        return webhooks.webhook_twiml(extensions, name, dict(reversed(fields)), query)
 
     def _answer(self, path: str, start_response: StartResponse, answer: Any,
                 environ: WSGIEnvironment | None = None) -> Iterable[bytes]:
         try:
             result = answer()
         except Exception as error:  # never a 5xx: the fallback, logged as the Flask path logs it
-            result = web.error_twiml(self.extensions, path, error)
-        if isinstance(result, web.Response):  # a refusal (403)
+            result = webhooks.error_twiml(self.extensions, path, error)
+        if isinstance(result, webhooks.Response):  # a refusal (403)
             return result(environ, start_response)
         body = result.encode("utf-8")
-        start_response("200 OK", [("Content-Type", web.XML), ("Content-Length", str(len(body)))])
+        start_response("200 OK", [("Content-Type", webhooks.XML), ("Content-Length", str(len(body)))])
         return [body]
 
 
@@ -116,6 +116,6 @@ def _form_length(environ: WSGIEnvironment) -> int | None:
     if content_type.partition(";")[0].strip().lower() != FORM or "HTTP_TRANSFER_ENCODING" in environ:
         return None
     length = environ.get("CONTENT_LENGTH", "")
-    if not (length.isascii() and length.isdigit()) or int(length) > web.MAX_BODY:
+    if not (length.isascii() and length.isdigit()) or int(length) > webhooks.MAX_BODY:
         return None
     return int(length)
