@@ -23,4 +23,7 @@ def mount_console(app: Flask, console: ConsoleSettings | None, settings: Setting
     if console is None:
         mount_off(app)
     else:
+        # The pages join the blueprint they import (ivr/console/web.py) before it is registered;
+        # web.py never imports them, so the two do not import each other.
+        from . import pages  # noqa: F401
         mount(app, console, settings, engine, generation)

@@ -93,7 +93,6 @@ def mount(app: Flask, console: ConsoleSettings, settings: Settings, engine: Engi
     app.extensions["ivr.console"] = Console(
         console, settings, engine or make_engine(StoreSettings.from_env()),
         dt.datetime.now(dt.timezone.utc), generation)  # no file is read here: workers start fast
-    from . import pages  # noqa: F401  (the pages join the blueprint)
     app.register_blueprint(bp)
     app.after_request(_headers)
 
