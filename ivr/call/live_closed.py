@@ -9,7 +9,7 @@ few seconds); the flow itself never hears of the store."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Optional
 
 from ivr.directory.directory import ANYONE, Line
@@ -21,6 +21,22 @@ from ivr.directory.schedule import OpenIndex, is_open, next_opening
 Closed = frozenset[tuple[str, Optional[dt.datetime]]]
 NOTHING_CLOSED: Closed = frozenset()
 NOTHING_DEMOTED: frozenset[str] = frozenset()
+
+
+
+@dataclass(frozen=True)
+class LiveClosure:
+    """A line closed by hand, as the store holds it (ivr/store/closures.py): plain data, so the
+    schedule's table can show it without importing the store."""
+
+    line_id: str
+    closed_at: dt.datetime
+    until: dt.datetime | None  # None: until reopened
+    reason: str
+    closed_by: str
+
+    def active(self, now: dt.datetime) -> bool:
+        return self.until is None or now < self.until
 
 
 def until_reopened(line_ids: Iterable[str]) -> Closed:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import holidays
 
@@ -34,10 +34,7 @@ from ivr.directory.schedule import (
     periods,
 )
 
-from ivr.call.live_closed import next_opening_after
-
-if TYPE_CHECKING:  # live closures come from the store; here they are plain data
-    from ivr.store.closures import LiveClosure
+from ivr.call.live_closed import LiveClosure, next_opening_after  # live closures: plain data from the store
 
 UPCOMING_DAYS = 14  # how far ahead the table lists holidays, closures and extra openings
 

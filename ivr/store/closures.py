@@ -12,7 +12,7 @@ from typing import Iterable
 
 from sqlalchemy import Connection, Engine, Row, delete, func, insert, select
 
-from ivr.call.live_closed import Closed
+from ivr.call.live_closed import Closed, LiveClosure  # plain data: the pure areas read it too
 from .schema import OPERATOR_LEN, REASON_LEN, closure_log, live_closures
 
 UTC = dt.timezone.utc
@@ -21,18 +21,6 @@ CLOSE, REOPEN = "close", "reopen"
 
 class ClosureError(ValueError):
     """A closure that cannot be made as asked; the message says why and what was expected."""
-
-
-@dataclass(frozen=True)
-class LiveClosure:
-    line_id: str
-    closed_at: dt.datetime
-    until: dt.datetime | None  # None: until reopened
-    reason: str
-    closed_by: str
-
-    def active(self, now: dt.datetime) -> bool:
-        return self.until is None or now < self.until
 
 
 @dataclass(frozen=True)
